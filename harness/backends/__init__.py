@@ -1,0 +1,1 @@
+"""Generation backends. Each knows how to produce text and nothing about scoring."""

@@ -1,0 +1,187 @@
+"""The ``harness`` command line: ``eval``, ``score``, ``tasks``, ``math-equiv``.
+
+Bad input ends with one line on stderr saying what is wrong and how to fix it,
+exit code 2, and nothing half-written.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import UsageError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors raise UsageError so they print as one line with exit 2."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _key_values(text: str) -> dict:
+    """``--model-args`` as JSON (``'{"dtype": "float32"}'``) or ``k=v,k=v`` (values parsed as JSON when they can be)."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
+        return value
+    out = {}
+    for part in filter(None, text.split(",")):
+        if "=" not in part:
+            raise argparse.ArgumentTypeError(f"{part!r} is not key=value")
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="harness", description="Evaluate reasoning models: math, code, faithfulness, poetry.")
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    e = sub.add_parser("eval", help="run (or resume) an evaluation")
+    e.add_argument("--model", help="local model folder or hub id")
+    e.add_argument("--backend", default="transformers", help="transformers | replay (default transformers)")
+    e.add_argument("--tasks", required=True, help="comma-separated task names (see `harness tasks`)")
+    e.add_argument("-n", "--samples", dest="n", type=_positive_int, help="samples per problem (default: the task's, or the predictions' count for replay)")
+    e.add_argument("--limit", type=_positive_int, help="only the first N problems of each task")
+    e.add_argument("--seed", type=int, default=0, help="run seed; each request's seed derives from it (default 0)")
+    e.add_argument("--temperature", type=float, help="sampling temperature; 0 is greedy (default: the task's, 0.6 for math)")
+    e.add_argument("--top-p", type=float, help="nucleus sampling (default: the task's, 0.95 for math)")
+    e.add_argument("--max-tokens", type=_positive_int, help="generation cap per sample, thinking included (default: the task's)")
+    e.add_argument("--output", required=True, type=Path, help="run directory; rerunning the same command resumes it")
+    e.add_argument("--data-dir", help="local copies of the datasets (layout of shared/data) instead of the hub; or $HARNESS_DATA_DIR")
+    e.add_argument("--predictions", help="replay backend: JSONL with task, doc_id, sample, output[, thinking]")
+    e.add_argument("--prompt-mode", default="chat", help="chat (model's chat template, R1 protocol) | base (plain few-shot completion)")
+    e.add_argument("--system-prompt", help="system turn for chat mode (default: none, as DeepSeek-R1 recommends)")
+    e.add_argument("--prompt-template", action="append", default=[], metavar="[TASK=]PATH",
+                   help="jinja2 template for the prompt (variables: problem, doc); repeat with TASK= for per-task templates")
+    e.add_argument("--model-args", type=_key_values, default={}, help="backend options: JSON or k=v,k=v (e.g. dtype=float32,revision=main)")
+    e.add_argument("--allow-config-change", action="store_true", help="mix samples made with other settings into an existing run directory")
+    e.add_argument("--verify-timeout", type=float, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
+    e.add_argument("--workers", type=_positive_int, help="answer-checking processes (default: CPU count)")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("score", help="recompute results.json from a run's samples")
+    s.add_argument("run", type=Path, help="run directory")
+    s.add_argument("--reverify", action="store_true", help="re-extract and re-check every stored output with the current verifier")
+    s.add_argument("--verify-timeout", type=float, default=5.0)
+
+    sub.add_parser("tasks", help="list the available tasks")
+
+    m = sub.add_parser("math-equiv", help="check whether two math answers are equivalent; prints JSON")
+    m.add_argument("gold")
+    m.add_argument("pred")
+    m.add_argument("--timeout", type=float, default=5.0)
+    return p
+
+
+def _templates(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        task, sep, path = v.partition("=")
+        out[task if sep else "*"] = path if sep else v
+    return out
+
+
+def cmd_eval(args) -> int:
+    from harness.runner import EvalConfig, run_eval
+    from harness.summary import format_table
+    from harness.task import PromptChoice
+
+    cfg = EvalConfig(
+        model=args.model,
+        backend=args.backend,
+        tasks=[t.strip() for t in args.tasks.split(",") if t.strip()],
+        output=args.output,
+        n=args.n,
+        limit=args.limit,
+        seed=args.seed,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        data_dir=args.data_dir,
+        predictions=args.predictions,
+        prompt=PromptChoice(mode=args.prompt_mode, system=args.system_prompt),
+        prompt_templates=_templates(args.prompt_template),
+        model_args=args.model_args,
+        allow_config_change=args.allow_config_change,
+        verify_timeout=args.verify_timeout,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    results = run_eval(cfg, log=lambda msg: print(msg, file=sys.stderr))
+    print(format_table(results))
+    print(f"\nresults: {args.output / 'results.json'}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from harness.rescore import rescore_run
+    from harness.summary import format_table
+
+    results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout)
+    print(format_table(results))
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    from harness.registry import all_tasks
+
+    rows = [("task", "size", "version", "source (hub)", "local file")]
+    for t in all_tasks().values():
+        hub = ", ".join(h.path + (f"/{h.name}" if h.name else "") for h in t.dataset.hub) or "-"
+        rows.append((t.name, str(t.size), t.version, hub, t.dataset.local_path))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def cmd_math_equiv(args) -> int:
+    from harness.scoring.equiv_pool import EquivPool
+
+    with EquivPool(workers=1, timeout_s=args.timeout) as pool:
+        res = pool.check(args.gold, args.pred)
+    print(json.dumps(res.to_dict(), ensure_ascii=False))
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "score": cmd_score, "tasks": cmd_tasks, "math-equiv": cmd_math_equiv}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("harness: interrupted: finished samples are saved; rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

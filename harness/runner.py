@@ -1,0 +1,312 @@
+"""One evaluation run: tasks -> prompts -> backend -> scoring -> run store -> results.
+
+Resumable by construction: the run store knows which (task, doc, sample) rows are
+done; only documents with missing samples are sent to the backend. Every request
+carries a seed derived from (run seed, task, doc id), and backends make a
+request's samples depend only on that seed, so a resumed run produces exactly
+the rows an uninterrupted run would have. When a document is partly done, all of
+its samples are regenerated (same seed, same outputs) and only the missing ones
+are written.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from harness import __version__
+from harness.backends.base import Generation, GenerationRequest, SamplingParams
+from harness.data import resolve_data_dir
+from harness.errors import UsageError
+from harness.registry import get_tasks
+from harness.results import group_samples, task_results
+from harness.scoring.equiv_pool import EquivPool
+from harness.scoring.score import VERIFIERS, parse_output
+from harness.store import RunStore, iter_samples
+from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
+
+BACKENDS = ("transformers", "replay")
+
+
+@dataclass
+class EvalConfig:
+    """Everything ``harness eval`` was asked to do. ``None`` means: the task's default."""
+
+    model: str | None
+    backend: str
+    tasks: list[str]
+    output: Path
+    n: int | None = None
+    limit: int | None = None
+    seed: int = 0
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    data_dir: str | None = None
+    predictions: str | None = None
+    prompt: PromptChoice = field(default_factory=PromptChoice)
+    # Template overrides by task name; "*" applies to every task without its own.
+    prompt_templates: dict[str, str] = field(default_factory=dict)
+    model_args: dict = field(default_factory=dict)
+    allow_config_change: bool = False
+    verify_timeout: float = 5.0
+    workers: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class TaskPlan:
+    task: Task
+    docs: list[Doc]
+    n: int
+    params: SamplingParams
+    data_source: str
+    data_hash: str
+    prompt: PromptChoice
+
+    def settings(self) -> dict:
+        """What must match for samples of this task to be mixed into one run."""
+        return {
+            "version": self.task.version,
+            "data_hash": self.data_hash,
+            "n": self.n,
+            "sampling": {"temperature": self.params.temperature, "top_p": self.params.top_p,
+                         "max_tokens": self.params.max_tokens, "stop": list(self.params.stop)},
+            "prompt": self.prompt.describe(),
+        }
+
+
+def derive_seed(seed: int, task: str, doc_id: str) -> int:
+    """A 31-bit per-request seed that depends only on (run seed, task, doc id)."""
+    digest = hashlib.sha256(f"{seed}\x00{task}\x00{doc_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def git_commit() -> dict:
+    """The harness source commit, when running from a git checkout."""
+    src = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    if commit.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_config(cfg: EvalConfig) -> None:
+    if cfg.backend not in BACKENDS:
+        raise UsageError(f"unknown backend {cfg.backend!r}: choose one of {', '.join(BACKENDS)}")
+    if cfg.backend == "replay" and not cfg.predictions:
+        raise UsageError("--backend replay needs --predictions FILE (JSONL with task, doc_id, sample, output)")
+    if cfg.backend != "replay" and not cfg.model:
+        raise UsageError(f"--backend {cfg.backend} needs --model PATH_OR_HUB_ID")
+    if cfg.prompt.mode not in PROMPT_MODES:
+        raise UsageError(f"unknown prompt mode {cfg.prompt.mode!r}: choose one of {', '.join(PROMPT_MODES)}")
+    checks = [
+        (cfg.n is not None and cfg.n < 1, f"-n must be at least 1, got {cfg.n}"),
+        (cfg.limit is not None and cfg.limit < 1, f"--limit must be at least 1, got {cfg.limit}"),
+        (cfg.temperature is not None and cfg.temperature < 0, f"--temperature must be >= 0, got {cfg.temperature}"),
+        (cfg.top_p is not None and not 0 < cfg.top_p <= 1, f"--top-p must be in (0, 1], got {cfg.top_p}"),
+        (cfg.max_tokens is not None and cfg.max_tokens < 1, f"--max-tokens must be at least 1, got {cfg.max_tokens}"),
+        (cfg.verify_timeout <= 0, f"--verify-timeout must be positive, got {cfg.verify_timeout}"),
+        (not cfg.tasks, "--tasks is empty: name at least one task (see `harness tasks`)"),
+    ]
+    for bad, message in checks:
+        if bad:
+            raise UsageError(message)
+
+
+def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[TaskPlan]:
+    data_dir = resolve_data_dir(cfg.data_dir)
+    plans = []
+    for task in get_tasks(cfg.tasks):
+        docs, source, data_hash = task.load_docs(data_dir)
+        if cfg.limit is not None:
+            docs = docs[: cfg.limit]
+        g = task.generation
+        stop = task.prompt.base_stop if cfg.prompt.mode == "base" else ()
+        params = SamplingParams(
+            temperature=g.temperature if cfg.temperature is None else cfg.temperature,
+            top_p=g.top_p if cfg.top_p is None else cfg.top_p,
+            max_tokens=g.max_tokens if cfg.max_tokens is None else cfg.max_tokens,
+            stop=tuple(stop),
+        )
+        n = cfg.n or default_n(task.name) or g.n
+        template = cfg.prompt_templates.get(task.name, cfg.prompt_templates.get("*"))
+        prompt = PromptChoice(mode=cfg.prompt.mode, system=cfg.prompt.system, template=template)
+        plans.append(TaskPlan(task, docs, n, params, source, data_hash, prompt))
+    return plans
+
+
+def _run_identity(cfg: EvalConfig) -> dict:
+    return {"backend": cfg.backend, "model": cfg.model, "model_args": cfg.model_args, "seed": cfg.seed}
+
+
+def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan]) -> dict:
+    """The manifest for this invocation; refuses to mix differing settings into an old run."""
+    identity = _run_identity(cfg)
+    if old and not cfg.allow_config_change:
+        diffs = [f"{k} {old['run'].get(k)!r} -> {v!r}" for k, v in identity.items() if old["run"].get(k) != v]
+        for p in plans:
+            before = old.get("tasks", {}).get(p.task.name)
+            if before:
+                now = p.settings()
+                diffs += [f"{p.task.name} {k} {before['settings'].get(k)!r} -> {v!r}" for k, v in now.items() if before["settings"].get(k) != v]
+        if diffs:
+            raise UsageError(
+                f"{cfg.output} holds a run with other settings ({'; '.join(diffs[:3])}"
+                f"{'; …' if len(diffs) > 3 else ''}): use a new --output, or pass --allow-config-change to mix them"
+            )
+    manifest = dict(old or {})
+    manifest.setdefault("created_at", _now())
+    manifest.update({"updated_at": _now(), "harness": {"version": __version__, **git_commit()}, "run": identity})
+    tasks = dict(manifest.get("tasks", {}))
+    for p in plans:
+        tasks[p.task.name] = {
+            **p.task.describe(),
+            "data_source": p.data_source,
+            "settings": p.settings(),
+            "attr_fields": list(p.task.attr_fields),
+            "doc_ids": [d.id for d in p.docs],
+        }
+    manifest["tasks"] = tasks
+    manifest["selected_tasks"] = [p.task.name for p in plans]
+    return manifest
+
+
+def build_backend(cfg: EvalConfig):
+    if cfg.backend == "replay":
+        from harness.backends.replay import ReplayBackend
+
+        return ReplayBackend(cfg.predictions)
+    from harness.backends.transformers_backend import TransformersBackend
+
+    try:
+        return TransformersBackend(cfg.model, **cfg.model_args)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): give a local model folder or a hub id") from None
+
+
+def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[GenerationRequest]:
+    requests = []
+    for p in plans:
+        for doc in p.docs:
+            if all((p.task.name, doc.id, i) in done for i in range(p.n)):
+                continue
+            messages, prompt = render_prompt(p.task, doc, p.prompt)
+            requests.append(GenerationRequest(key=(p.task.name, doc.id), n=p.n, params=p.params,
+                                              seed=derive_seed(seed, p.task.name, doc.id), messages=messages, prompt=prompt))
+    return requests
+
+
+def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[Generation], verifier) -> list[dict]:
+    """Score one request's generations into run-store rows."""
+    parsed = [parse_output(g.text, extractor=plan.task.extractor, reasoning_content=g.thinking, prompt_text=g.prompt_text) for g in gens]
+    verdicts = verifier.verify_many([(doc.answer, p) for p in parsed])
+    rows = []
+    for i, (g, p, v) in enumerate(zip(gens, parsed, verdicts)):
+        rows.append({
+            "task": plan.task.name,
+            "doc_id": doc.id,
+            "sample": int(g.extra.get("sample", i)),
+            "seed": req.seed,
+            "prompt": list(req.messages) if req.messages is not None else req.prompt,
+            "prompt_text": g.prompt_text,
+            "output": g.text,
+            "thinking": p.thinking,
+            "thinking_separate": g.thinking is not None,
+            "answer_text": p.answer_text,
+            "truncated": p.truncated,
+            "extracted": p.extracted,
+            "gold": doc.answer,
+            "verdict": v.to_dict(),
+            "attrs": doc.attrs,
+            "finish_reason": g.finish_reason,
+            "prompt_tokens": g.prompt_tokens,
+            "completion_tokens": g.completion_tokens,
+            "latency_s": g.latency_s,
+        })
+    return rows
+
+
+def compute_run_results(run_dir: Path, manifest: dict, verifier, task_names: list[str] | None = None) -> dict:
+    grouped = group_samples(iter_samples(run_dir))
+    names = task_names or manifest.get("selected_tasks") or list(manifest["tasks"])
+    out = {"tasks": {}, "breakdowns": {}, "counts": {}}
+    for name in names:
+        info = manifest["tasks"][name]
+        res = task_results(grouped.get(name, {}), doc_ids=info["doc_ids"], n=info["settings"]["n"],
+                           attr_fields=info.get("attr_fields", []), same=verifier.same, key=verifier.key)
+        out["tasks"][name] = res["metrics"]
+        if res["breakdowns"]:
+            out["breakdowns"][name] = res["breakdowns"]
+        out["counts"][name] = res["counts"]
+    out["run"] = {**manifest["run"], "model_args": manifest["run"].get("model_args", {}),
+                  "harness_version": manifest["harness"]["version"], "git_commit": manifest["harness"].get("commit")}
+    return out
+
+
+def run_eval(cfg: EvalConfig, *, log=print) -> dict:
+    """Run (or resume) an evaluation; returns the results dict also written to results.json."""
+    _check_config(cfg)
+    replay = build_backend(cfg) if cfg.backend == "replay" else None
+    plans = plan_tasks(cfg, default_n=(lambda t: replay.samples_per_task().get(t)) if replay else (lambda t: None))
+    old_manifest = RunStore.peek_manifest(cfg.output)
+    manifest = reconcile_manifest(old_manifest, cfg, plans)
+
+    created = not Path(cfg.output).exists()
+    try:
+        return _run(cfg, replay, plans, manifest)
+    except BaseException:
+        if created and not (Path(cfg.output) / "samples.jsonl").exists():
+            shutil.rmtree(cfg.output, ignore_errors=True)  # nothing was produced: leave no half-made run
+        raise
+
+
+def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict) -> dict:
+    with RunStore(cfg.output) as store, EquivPool(workers=cfg.workers, timeout_s=cfg.verify_timeout) as pool:
+        verifier = VERIFIERS["math_equiv"](pool)
+        requests = pending_requests(plans, store.done, cfg.seed)
+        todo = sum(r.n for r in requests) - sum((r.key[0], r.key[1], i) in store.done for r in requests for i in range(r.n))
+        backend = replay
+        if requests and backend is None:
+            backend = build_backend(cfg)
+        if backend is not None:
+            manifest["backend"] = backend.describe()
+        store.write_manifest(manifest)
+        if requests:
+            log(f"{todo} samples to generate for {len(requests)} documents ({len(store.done)} already in {cfg.output})")
+            _generate(backend, requests, plans, store, verifier, todo, cfg.progress)
+        else:
+            log(f"nothing to generate: all samples are already in {cfg.output}")
+        if backend is not None:
+            backend.close()
+        results = compute_run_results(cfg.output, manifest, verifier)
+        store.write_results(results)
+    return results
+
+
+def _generate(backend, requests, plans, store, verifier, todo, progress) -> None:
+    from tqdm import tqdm
+
+    by_task = {p.task.name: p for p in plans}
+    docs = {(p.task.name, d.id): d for p in plans for d in p.docs}
+    bar = tqdm(total=todo, unit="sample", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    try:
+        for req, gens in backend.generate(requests):
+            plan = by_task[req.key[0]]
+            written = store.append(sample_records(plan, docs[req.key], req, gens, verifier))
+            bar.update(written)
+    finally:
+        bar.close()

@@ -1,0 +1,45 @@
+"""The terminal summary of a results dict (as written to results.json)."""
+from __future__ import annotations
+
+
+def _pct(metric: dict | None) -> str:
+    if not metric:
+        return "-"
+    lo, hi = metric["ci"]
+    return f"{100 * metric['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def _largest(metrics: dict, prefix: str) -> tuple[str, dict | None]:
+    keys = [k for k in metrics if k.startswith(prefix)]
+    if not keys:
+        return prefix + "k", None
+    key = max(keys, key=lambda k: int(k.split("@")[1]))
+    return key, metrics[key]
+
+
+def format_table(results: dict) -> str:
+    """One row per task: pass@1, the largest pass@k and maj@k with 95% CIs, and counts."""
+    rows = [("task", "problems", "samples", "pass@1 % [95% CI]", "pass@k %", "maj@k %", "no answer", "truncated", "undecided")]
+    for name, metrics in results["tasks"].items():
+        c = results["counts"][name]
+        pk_name, pk = _largest(metrics, "pass@")
+        mk_name, mk = _largest(metrics, "maj@")
+        rows.append((
+            name,
+            f"{c['problems'] - len(c['missing_docs'])}/{c['problems']}",
+            f"{c['samples']}/{c['expected_samples']}",
+            _pct(metrics.get("pass@1")),
+            f"{pk_name} {_pct(pk)}" if pk and pk_name != "pass@1" else "-",
+            f"{mk_name} {_pct(mk)}" if mk else "-",
+            str(c["no_answer"]),
+            str(c["truncated"]),
+            str(c["undecided"]),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    missing = {name: c["missing_docs"] for name, c in results["counts"].items() if c["missing_docs"]}
+    for name, docs in missing.items():
+        shown = ", ".join(docs[:5]) + (f", … ({len(docs)} in all)" if len(docs) > 5 else "")
+        lines.append(f"{name}: no samples for {shown}")
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""What a task is: documents from data, a prompt from a template, and how to score.
+
+A task is declarative. It names its dataset and field mapping, its jinja2 prompt
+templates (chat and base-model), the answer extractor, the verifier and the
+metrics by registered name, its default generation settings and a version that
+changes whenever any of these change in a way that moves scores.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from harness.data import DatasetSpec, content_hash, load_records
+from harness.errors import UsageError
+
+PROMPT_MODES = ("chat", "base")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One benchmark item. ``attrs`` are the breakdown attributes (e.g. subject, level)."""
+
+    id: str
+    problem: str
+    answer: str
+    attrs: dict
+    record: dict
+
+
+@dataclass(frozen=True)
+class GenerationDefaults:
+    n: int = 1
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_tokens: int = 32768
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """Templates are file names under ``tasks/templates`` (or absolute paths).
+
+    ``chat``: the user turn for chat/reasoning models (the model's own chat template
+    is applied by the backend). ``base``: the whole completion prompt for base
+    models, few-shot examples included; ``base_stop`` ends a base model's answer.
+    """
+
+    chat: str
+    base: str
+    base_stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    version: str
+    description: str
+    dataset: DatasetSpec
+    id_field: str
+    problem_field: str
+    answer_field: str
+    prompt: PromptSpec
+    extractor: str
+    verifier: str
+    metrics: tuple[str, ...]
+    size: int
+    attr_fields: tuple[str, ...] = ()
+    generation: GenerationDefaults = field(default_factory=GenerationDefaults)
+    templates_dir: Path | None = None
+
+    def load_docs(self, data_dir: Path | None) -> tuple[list[Doc], str, str]:
+        """All documents, the source they came from, and the content hash of their records."""
+        records, source = load_records(self.name, self.dataset, data_dir)
+        docs = []
+        for i, r in enumerate(records):
+            missing = [f for f in (self.id_field, self.problem_field, self.answer_field) if f not in r]
+            if missing:
+                raise UsageError(f"task {self.name}: record {i} of {source} lacks field(s) {', '.join(missing)}: the data does not match the task's layout")
+            attrs = {f: str(r[f]) for f in self.attr_fields if f in r}
+            docs.append(Doc(id=str(r[self.id_field]), problem=str(r[self.problem_field]), answer=str(r[self.answer_field]), attrs=attrs, record=r))
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            raise UsageError(f"task {self.name}: {source} has duplicate ids in field {self.id_field!r}: ids must be unique")
+        return docs, source, content_hash(records)
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "dataset": self.dataset.describe(),
+            "extractor": self.extractor,
+            "verifier": self.verifier,
+            "metrics": list(self.metrics),
+        }
+
+
+def _template_env(task: Task) -> jinja2.Environment:
+    search = [str(task.templates_dir)] if task.templates_dir else []
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def load_template(task: Task, template: str) -> jinja2.Template:
+    """A template by file name (under the task's templates folder) or path."""
+    path = Path(template)
+    try:
+        if path.is_absolute() or path.exists():
+            return _template_env(task).from_string(path.read_text(encoding="utf-8"))
+        return _template_env(task).get_template(template)
+    except (OSError, jinja2.TemplateError) as exc:
+        raise UsageError(f"task {task.name}: cannot load prompt template {template!r} ({exc}): give an existing jinja2 file") from None
+
+
+@dataclass(frozen=True)
+class PromptChoice:
+    """How a run prompts: chat or base mode, an optional system prompt and template override."""
+
+    mode: str = "chat"
+    system: str | None = None
+    template: str | None = None
+
+    def describe(self) -> dict:
+        return {"mode": self.mode, "system": self.system, "template": self.template}
+
+
+def render_prompt(task: Task, doc: Doc, choice: PromptChoice) -> tuple[tuple[dict, ...] | None, str | None]:
+    """``(messages, None)`` in chat mode, ``(None, prompt)`` in base mode."""
+    template = load_template(task, choice.template or (task.prompt.chat if choice.mode == "chat" else task.prompt.base))
+    try:
+        text = template.render(problem=doc.problem, doc=doc.record)
+    except jinja2.TemplateError as exc:
+        raise UsageError(f"task {task.name}: prompt template failed on doc {doc.id} ({exc}): fix the template") from None
+    if choice.mode == "base":
+        return None, text
+    messages = ({"role": "system", "content": choice.system},) if choice.system else ()
+    return messages + ({"role": "user", "content": text},), None

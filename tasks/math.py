@@ -1,0 +1,121 @@
+"""Math reasoning tasks: GSM8K, MATH-500, AIME 2024/2025, AMC 2023.
+
+All five share one shape (a problem, a reference answer, a final answer in
+``\\boxed{}``, sympy-based equivalence, pass@k and maj@k); only the data and
+the extractor differ, so one factory builds them.
+
+Local layout (``--data-dir DIR``) is that of ``shared/data``; the hub sources are
+converted into the same records (ids included), so replay files and run stores
+refer to the same ``doc_id`` whichever source was used.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.data import DatasetSpec, HubSource
+from harness.task import GenerationDefaults, PromptSpec, Task
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+MATH_PROMPT = PromptSpec(chat="reason_boxed.jinja", base="math_base.jinja", base_stop=("\n\nProblem:",))
+GSM8K_PROMPT = PromptSpec(chat="reason_boxed.jinja", base="gsm8k_base.jinja", base_stop=("\n\nQuestion:",))
+
+
+def _int_text(value) -> str:
+    """Integral answers as plain integers (hub copies store some as floats, e.g. 27.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _gsm8k_from_hub(parts: list[list[dict]]) -> list[dict]:
+    return [
+        {
+            "id": f"gsm8k-test-{i}",
+            "question": r["question"],
+            "answer": r["answer"],
+            "final_answer": r["answer"].split("####")[-1].strip().replace(",", ""),
+        }
+        for i, r in enumerate(parts[0])
+    ]
+
+
+def _aime24_from_hub(parts: list[list[dict]]) -> list[dict]:
+    return [{"id": r["ID"], "problem": r["Problem"], "answer": _int_text(r["Answer"])} for r in parts[0]]
+
+
+def _aime25_from_hub(parts: list[list[dict]]) -> list[dict]:
+    return [
+        {"id": f"2025-{contest}-{i + 1}", "problem": r["question"], "answer": _int_text(r["answer"])}
+        for contest, rows in zip(("I", "II"), parts)
+        for i, r in enumerate(rows)
+    ]
+
+
+def _amc23_from_hub(parts: list[list[dict]]) -> list[dict]:
+    return [{"id": f"amc23-{i}", "problem": r["question"], "answer": _int_text(r["answer"])} for i, r in enumerate(parts[0])]
+
+
+def math_task(name, *, description, size, dataset, id_field="id", problem_field="problem", answer_field="answer",
+              extractor="math", prompt=MATH_PROMPT, attr_fields=(), version="1") -> Task:
+    return Task(
+        name=name,
+        version=version,
+        description=description,
+        dataset=dataset,
+        id_field=id_field,
+        problem_field=problem_field,
+        answer_field=answer_field,
+        attr_fields=attr_fields,
+        prompt=prompt,
+        extractor=extractor,
+        verifier="math_equiv",
+        metrics=("pass@k", "maj@k"),
+        size=size,
+        generation=GenerationDefaults(n=1, temperature=0.6, top_p=0.95, max_tokens=32768),
+        templates_dir=TEMPLATES,
+    )
+
+
+TASKS = [
+    math_task(
+        "gsm8k",
+        description="GSM8K test: grade-school word problems, integer answers",
+        size=1319,
+        dataset=DatasetSpec("gsm8k/test.jsonl", (HubSource("openai/gsm8k", "test", name="main"),), _gsm8k_from_hub),
+        problem_field="question",
+        answer_field="final_answer",
+        extractor="gsm8k",
+        prompt=GSM8K_PROMPT,
+    ),
+    math_task(
+        "math500",
+        description="MATH-500: the PRM800K test subset of MATH, with subject and level",
+        size=500,
+        dataset=DatasetSpec("math500/test.jsonl", (HubSource("HuggingFaceH4/MATH-500", "test"),)),
+        id_field="unique_id",
+        attr_fields=("subject", "level"),
+    ),
+    math_task(
+        "aime24",
+        description="AIME 2024 I and II, integer answers 0-999",
+        size=30,
+        dataset=DatasetSpec("aime/aime2024.jsonl", (HubSource("Maxwell-Jia/AIME_2024", "train"),), _aime24_from_hub),
+    ),
+    math_task(
+        "aime25",
+        description="AIME 2025 I and II, integer answers 0-999",
+        size=30,
+        dataset=DatasetSpec(
+            "aime/aime2025.jsonl",
+            (HubSource("opencompass/AIME2025", "test", name="AIME2025-I"), HubSource("opencompass/AIME2025", "test", name="AIME2025-II")),
+            _aime25_from_hub,
+        ),
+    ),
+    math_task(
+        "amc23",
+        description="AMC 2023 (AMC 12A/12B), integer answers",
+        size=40,
+        dataset=DatasetSpec("amc23/test.jsonl", (HubSource("math-ai/amc23", "test"),), _amc23_from_hub),
+    ),
+]

@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from harness.errors import UsageError
+from harness.store import RunStore, iter_samples
+
+
+def rec(task, doc, i, **kw):
+    return {"task": task, "doc_id": doc, "sample": i, **kw}
+
+
+def test_append_skips_rows_already_stored(tmp_path):
+    with RunStore(tmp_path / "run") as s:
+        assert s.append([rec("t", "a", 0), rec("t", "a", 1)]) == 2
+        assert s.append([rec("t", "a", 1), rec("t", "b", 0)]) == 1
+    with RunStore(tmp_path / "run") as s:
+        assert s.done == {("t", "a", 0), ("t", "a", 1), ("t", "b", 0)}
+    assert len(list(iter_samples(tmp_path / "run"))) == 3
+
+
+def test_torn_last_line_is_cut_on_open(tmp_path):
+    run = tmp_path / "run"
+    with RunStore(run) as s:
+        s.append([rec("t", "a", 0, output="x")])
+    with (run / "samples.jsonl").open("a") as fh:
+        fh.write('{"task": "t", "doc_id": "b", "sam')  # killed mid-write
+    with RunStore(run) as s:
+        assert s.done == {("t", "a", 0)}
+        s.append([rec("t", "b", 0)])
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    assert [json.loads(line)["doc_id"] for line in lines] == ["a", "b"]
+
+
+def test_second_writer_is_refused(tmp_path):
+    with RunStore(tmp_path / "run"):
+        with pytest.raises(UsageError, match="in use"):
+            with RunStore(tmp_path / "run"):
+                pass
+
+
+def test_manifest_and_results_written_whole(tmp_path):
+    with RunStore(tmp_path / "run") as s:
+        s.write_manifest({"a": 1})
+        s.write_results({"tasks": {}})
+    assert RunStore.peek_manifest(tmp_path / "run") == {"a": 1}
+    assert not list((tmp_path / "run").glob(".*.tmp"))
