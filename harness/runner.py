@@ -267,14 +267,14 @@ def run_eval(cfg: EvalConfig, *, log=print) -> dict:
 
     created = not Path(cfg.output).exists()
     try:
-        return _run(cfg, replay, plans, manifest)
+        return _run(cfg, replay, plans, manifest, log)
     except BaseException:
         if created and not (Path(cfg.output) / "samples.jsonl").exists():
             shutil.rmtree(cfg.output, ignore_errors=True)  # nothing was produced: leave no half-made run
         raise
 
 
-def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict) -> dict:
+def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log) -> dict:
     with RunStore(cfg.output) as store, EquivPool(workers=cfg.workers, timeout_s=cfg.verify_timeout) as pool:
         verifier = VERIFIERS["math_equiv"](pool)
         requests = pending_requests(plans, store.done, cfg.seed)

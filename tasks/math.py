@@ -57,7 +57,7 @@ def _amc23_from_hub(parts: list[list[dict]]) -> list[dict]:
 
 
 def math_task(name, *, description, size, dataset, id_field="id", problem_field="problem", answer_field="answer",
-              extractor="math", prompt=MATH_PROMPT, attr_fields=(), version="1") -> Task:
+              extractor="math_or_number", prompt=MATH_PROMPT, attr_fields=(), version="1") -> Task:
     return Task(
         name=name,
         version=version,

@@ -51,7 +51,7 @@ def test_replay_scores_counts_and_reports_missing(tmp_path, amc_preds, shared_da
     assert rows[("amc23-0", 3)]["verdict"]["reason"] == "truncated"
     assert rows[("amc23-0", 0)]["thinking"] == "27?"
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["tasks"]["amc23"]["data_hash"].startswith("sha256:")
+    assert manifest["tasks"]["amc23"]["settings"]["data_hash"].startswith("sha256:")
     assert manifest["tasks"]["amc23"]["settings"]["n"] == 4
 
 
