@@ -53,7 +53,8 @@ def _aime25_from_hub(parts: list[list[dict]]) -> list[dict]:
 
 
 def _amc23_from_hub(parts: list[list[dict]]) -> list[dict]:
-    return [{"id": f"amc23-{i}", "problem": r["question"], "answer": _int_text(r["answer"])} for i, r in enumerate(parts[0])]
+    """The hub copy numbers problems by Qwen2.5-Math's ``id`` (with gaps), as the local copy does."""
+    return [{"id": f"amc23-{r.get('id', i)}", "problem": r["question"], "answer": _int_text(r["answer"])} for i, r in enumerate(parts[0])]
 
 
 def math_task(name, *, description, size, dataset, id_field="id", problem_field="problem", answer_field="answer",
