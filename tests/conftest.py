@@ -23,3 +23,6 @@ def shared_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return shared_data_dir()
+
+
+from fixtures_models import smollm2_model_dir, tiny_model, tiny_model_dir  # noqa: E402,F401
