@@ -181,7 +181,6 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
             "doc_ids": [d.id for d in p.docs],
         }
     manifest["tasks"] = tasks
-    manifest["selected_tasks"] = [p.task.name for p in plans]
     return manifest
 
 
@@ -242,7 +241,7 @@ def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[
 
 def compute_run_results(run_dir: Path, manifest: dict, verifier, task_names: list[str] | None = None) -> dict:
     grouped = group_samples(iter_samples(run_dir))
-    names = task_names or manifest.get("selected_tasks") or list(manifest["tasks"])
+    names = task_names or list(manifest["tasks"])
     out = {"tasks": {}, "breakdowns": {}, "counts": {}}
     for name in names:
         info = manifest["tasks"][name]

@@ -28,26 +28,15 @@ def find_brace_group(text: str, start: int) -> int | None:
     """
     if start >= len(text) or text[start] != "{":
         return None
-    depth = 0
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    for open_at, end in _brace_pairs(text[start:]):
+        if open_at == 0:
+            return start + end
     return None
 
 
-def _matching_braces(text: str) -> dict[int, int]:
-    """Index of each ``{`` -> index just past its matching ``}`` (one linear pass)."""
-    pairs, stack, i = {}, [], 0
+def _brace_pairs(text: str):
+    """Yield ``(index of "{", index just past its "}")`` as each group closes (one linear pass)."""
+    stack, i = [], 0
     while i < len(text):
         ch = text[i]
         if ch == "\\":
@@ -56,9 +45,13 @@ def _matching_braces(text: str) -> dict[int, int]:
         if ch == "{":
             stack.append(i)
         elif ch == "}" and stack:
-            pairs[stack.pop()] = i + 1
+            yield stack.pop(), i + 1
         i += 1
-    return pairs
+
+
+def _matching_braces(text: str) -> dict[int, int]:
+    """Index of each ``{`` -> index just past its matching ``}``."""
+    return dict(_brace_pairs(text))
 
 
 def _box_content(text: str, end_of_command: int, braces: dict[int, int]) -> str | None:

@@ -1028,6 +1028,17 @@ class _SideError(Exception):
         self.side, self.reason = side, reason
 
 
+
+def _side_expr(ctx, text: str, side: str):
+    """``ctx.expr(text)``, with a failure attributed to ``side`` ("gold" or "pred")."""
+    try:
+        return ctx.expr(text)
+    except _TooComplex as exc:
+        raise _SideError(side, "too_complex") from exc
+    except _Unparseable as exc:
+        raise _SideError(side, "unparseable") from exc
+
+
 def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm | None = None) -> tuple[bool, str]:
     """Two normalised scalars: cheap checks, then sympy. ``gn``/``pn`` carry the percent
     flags (top level only). Raises _SideError when undecidable."""
@@ -1038,18 +1049,8 @@ def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm 
         if cheap.equivalent is None:
             raise _SideError("both", cheap.reason)
         return cheap.equivalent, cheap.reason
-    try:
-        ga, _ = ctx.expr(g)
-    except _TooComplex as exc:
-        raise _SideError("gold", "too_complex") from exc
-    except _Unparseable as exc:
-        raise _SideError("gold", "unparseable") from exc
-    try:
-        pa, approx = ctx.expr(p)
-    except _TooComplex as exc:
-        raise _SideError("pred", "too_complex") from exc
-    except _Unparseable as exc:
-        raise _SideError("pred", "unparseable") from exc
+    ga, _ = _side_expr(ctx, g, "gold")
+    pa, approx = _side_expr(ctx, p, "pred")
     sp = _sympy()
     if ga.has(sp.zoo, sp.nan):  # e.g. \frac{1}{0}: a broken reference cannot be judged
         raise _SideError("gold", "undefined")
