@@ -81,12 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--allow-config-change", action="store_true", help="mix samples made with other settings into an existing run directory")
     e.add_argument("--verify-timeout", type=float, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
     e.add_argument("--workers", type=_positive_int, help="answer-checking processes (default: CPU count)")
+    e.add_argument("--shard", type=_shard, metavar="INDEX/COUNT",
+                   help="evaluate only documents INDEX, INDEX+COUNT, … of each task (0-based); combine with `harness merge`")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = sub.add_parser("score", help="recompute results.json from a run's samples")
     s.add_argument("run", type=Path, help="run directory")
     s.add_argument("--reverify", action="store_true", help="re-extract and re-check every stored output with the current verifier")
     s.add_argument("--verify-timeout", type=float, default=5.0)
+
+    g = sub.add_parser("merge", help="combine the run directories of --shard runs into one run")
+    g.add_argument("shards", nargs="+", type=Path, help="run directories of shards 0/N … N-1/N")
+    g.add_argument("--output", required=True, type=Path, help="new run directory for the merged run")
 
     sub.add_parser("tasks", help="list the available tasks")
 
@@ -95,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("pred")
     m.add_argument("--timeout", type=float, default=5.0)
     return p
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, sep, count = text.partition("/")
+    try:
+        value = (int(index), int(count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not INDEX/COUNT (e.g. 0/4)") from None
+    if not sep or not 0 <= value[0] < value[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} needs 0 <= INDEX < COUNT (e.g. 0/4 … 3/4)")
+    return value
 
 
 def _templates(values: list[str]) -> dict[str, str]:
@@ -130,6 +147,7 @@ def cmd_eval(args) -> int:
         verify_timeout=args.verify_timeout,
         workers=args.workers,
         progress=not args.no_progress,
+        shard=args.shard,
     )
     results = run_eval(cfg, log=lambda msg: print(msg, file=sys.stderr))
     print(format_table(results))
@@ -143,6 +161,16 @@ def cmd_score(args) -> int:
 
     results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout)
     print(format_table(results))
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from harness.merge import merge_runs
+    from harness.summary import format_table
+
+    results = merge_runs(args.shards, args.output)
+    print(format_table(results))
+    print(f"\nresults: {args.output / 'results.json'}")
     return 0
 
 
@@ -168,7 +196,7 @@ def cmd_math_equiv(args) -> int:
     return 0
 
 
-COMMANDS = {"eval": cmd_eval, "score": cmd_score, "tasks": cmd_tasks, "math-equiv": cmd_math_equiv}
+COMMANDS = {"eval": cmd_eval, "score": cmd_score, "merge": cmd_merge, "tasks": cmd_tasks, "math-equiv": cmd_math_equiv}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class EvalConfig:
     prompt_templates: dict[str, str] = field(default_factory=dict)
     model_args: dict = field(default_factory=dict)
     allow_config_change: bool = False
+    shard: tuple[int, int] | None = None  # (index, count): evaluate documents index, index+count, ...
     verify_timeout: float = 5.0
     workers: int | None = None
     progress: bool = True
@@ -79,6 +80,18 @@ class TaskPlan:
                          "max_tokens": self.params.max_tokens, "stop": list(self.params.stop)},
             "prompt": self.prompt.describe(),
         }
+
+
+_SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
+
+
+def redact(options: dict) -> dict:
+    """Backend options as written to run files: values of secret-looking keys are replaced.
+
+    Secrets belong in environment variables; this keeps one passed by mistake out of runs.
+    """
+    return {k: "<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) and not k.lower().endswith("_env") else v
+            for k, v in options.items()}
 
 
 def derive_seed(seed: int, task: str, doc_id: str) -> int:
@@ -121,6 +134,8 @@ def _check_config(cfg: EvalConfig) -> None:
         (cfg.max_tokens is not None and cfg.max_tokens < 1, f"--max-tokens must be at least 1, got {cfg.max_tokens}"),
         (cfg.verify_timeout <= 0, f"--verify-timeout must be positive, got {cfg.verify_timeout}"),
         (not cfg.tasks, "--tasks is empty: name at least one task (see `harness tasks`)"),
+        (cfg.shard is not None and not 0 <= cfg.shard[0] < cfg.shard[1],
+         f"--shard {cfg.shard and '/'.join(map(str, cfg.shard))} is out of range: use INDEX/COUNT with 0 <= INDEX < COUNT"),
     ]
     for bad, message in checks:
         if bad:
@@ -134,6 +149,8 @@ def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[
         docs, source, data_hash = task.load_docs(data_dir)
         if cfg.limit is not None:
             docs = docs[: cfg.limit]
+        if cfg.shard is not None:
+            docs = shard_slice(docs, *cfg.shard)
         g = task.generation
         stop = task.prompt.base_stop if cfg.prompt.mode == "base" else ()
         params = SamplingParams(
@@ -149,8 +166,16 @@ def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[
     return plans
 
 
+def shard_slice(items: list, index: int, count: int) -> list:
+    """The deterministic slice of shard ``index`` of ``count``: every count-th item from ``index``."""
+    return items[index::count]
+
+
 def _run_identity(cfg: EvalConfig) -> dict:
-    return {"backend": cfg.backend, "model": cfg.model, "model_args": cfg.model_args, "seed": cfg.seed}
+    identity = {"backend": cfg.backend, "model": cfg.model, "model_args": redact(cfg.model_args), "seed": cfg.seed}
+    if cfg.shard is not None:
+        identity["shard"] = {"index": cfg.shard[0], "count": cfg.shard[1]}
+    return identity
 
 
 def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan]) -> dict:
