@@ -14,6 +14,7 @@ from harness import __version__
 from harness.errors import UsageError
 
 EXIT_USAGE = 2
+EXIT_BACKEND = 3  # a generation server failed for good (finished samples are saved)
 EXIT_INTERRUPTED = 130
 
 
@@ -206,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as exc:
+        # BackendError lives with the HTTP backend (which needs aiohttp): an exception can
+        # only be one if that module was imported, so look it up instead of importing it.
+        backend_module = sys.modules.get("harness.backends.openai_backend")
+        if backend_module is None or not isinstance(exc, backend_module.BackendError):
+            raise
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_BACKEND
     except KeyboardInterrupt:
         print("harness: interrupted: finished samples are saved; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -50,14 +50,18 @@ def _strip_answer_wrapper(text: str, style: _TagStyle) -> str:
     return text.strip()
 
 
-def split_reasoning(text: str, *, reasoning_content: str | None = None, prompt_text: str | None = None) -> ReasoningSplit:
+def split_reasoning(text: str, *, reasoning_content: str | None = None, prompt_text: str | None = None,
+                    finish_reason: str | None = None) -> ReasoningSplit:
     """Split ``text`` (a raw completion) into thinking and answer.
 
     ``prompt_text`` is the rendered prompt when known: if it ends with an opening
-    tag, the completion starts inside the thinking block.
+    tag, the completion starts inside the thinking block. ``finish_reason`` tells a
+    server-side split whose answer is empty because the cap hit mid-thought
+    (``"length"``) from one that simply answered nothing.
     """
     if reasoning_content is not None:
-        return ReasoningSplit(thinking=reasoning_content, answer=text.strip(), style="reasoning_content")
+        truncated = finish_reason == "length" and not text.strip()
+        return ReasoningSplit(thinking=reasoning_content, answer=text.strip(), truncated=truncated, style="reasoning_content")
     prompt_tail = (prompt_text or "").rstrip()
     for style in _STYLES:
         opened_in_prompt = prompt_tail.endswith(style.open)

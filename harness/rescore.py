@@ -26,7 +26,7 @@ def _reverify(records: list[dict], manifest: dict, verifier) -> list[dict]:
             out.append(r)
             continue
         p = parse_output(r["output"], extractor=task["extractor"], reasoning_content=r.get("thinking") if r.get("thinking_separate") else None,
-                         prompt_text=r.get("prompt_text"))
+                         prompt_text=r.get("prompt_text"), finish_reason=r.get("finish_reason"))
         (v,) = verifier.verify_many([(r["gold"], p)])
         out.append({**r, "thinking": p.thinking, "answer_text": p.answer_text, "truncated": p.truncated,
                     "extracted": p.extracted, "verdict": v.to_dict()})

@@ -11,6 +11,7 @@ are written.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from harness.scoring.score import VERIFIERS, parse_output
 from harness.store import RunStore, iter_samples
 from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
 
-BACKENDS = ("transformers", "replay")
+BACKENDS = ("transformers", "replay", "openai", "vllm")
 
 
 @dataclass
@@ -83,14 +84,22 @@ class TaskPlan:
 
 
 _SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def _mask_urls(value):
+    if isinstance(value, str):
+        return _URL_USERINFO.sub("***@", value)
+    if isinstance(value, list):
+        return [_mask_urls(v) for v in value]
+    return value
 
 
 def redact(options: dict) -> dict:
-    """Backend options as written to run files: values of secret-looking keys are replaced.
-
-    Secrets belong in environment variables; this keeps one passed by mistake out of runs.
-    """
-    return {k: "<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) and not k.lower().endswith("_env") else v
+    """Backend options as written to run files: secret-looking keys' values and credentials
+    inside URLs are replaced. Secrets belong in environment variables; this keeps one passed
+    by mistake out of runs."""
+    return {k: "<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) and not k.lower().endswith("_env") else _mask_urls(v)
             for k, v in options.items()}
 
 
@@ -214,6 +223,17 @@ def build_backend(cfg: EvalConfig):
         from harness.backends.replay import ReplayBackend
 
         return ReplayBackend(cfg.predictions)
+    if cfg.backend == "openai":
+        from harness.backends.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(cfg.model, **cfg.model_args)
+    if cfg.backend == "vllm":
+        from harness.backends.vllm_backend import VLLMBackend
+
+        try:
+            return VLLMBackend(cfg.model, **cfg.model_args)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): give a local model folder or a hub id") from None
     from harness.backends.transformers_backend import TransformersBackend
 
     try:
@@ -236,7 +256,8 @@ def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[Genera
 
 def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[Generation], verifier) -> list[dict]:
     """Score one request's generations into run-store rows."""
-    parsed = [parse_output(g.text, extractor=plan.task.extractor, reasoning_content=g.thinking, prompt_text=g.prompt_text) for g in gens]
+    parsed = [parse_output(g.text, extractor=plan.task.extractor, reasoning_content=g.thinking, prompt_text=g.prompt_text,
+                           finish_reason=g.finish_reason) for g in gens]
     verdicts = verifier.verify_many([(doc.answer, p) for p in parsed])
     rows = []
     for i, (g, p, v) in enumerate(zip(gens, parsed, verdicts)):

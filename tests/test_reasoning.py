@@ -50,3 +50,10 @@ def test_no_tags_means_whole_text_is_answer():
 def test_last_closing_tag_wins_when_model_repeats_it():
     s = split_reasoning("<think>a</think> draft \\boxed{1} </think> final \\boxed{2}")
     assert s.answer == "final \\boxed{2}"
+
+
+def test_server_split_with_empty_answer_at_token_cap_is_truncated():
+    s = split_reasoning("", reasoning_content="thinking until the cap", finish_reason="length")
+    assert s.truncated and s.answer == ""
+    done = split_reasoning("", reasoning_content="thought, then said nothing", finish_reason="stop")
+    assert not done.truncated

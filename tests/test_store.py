@@ -45,3 +45,12 @@ def test_manifest_and_results_written_whole(tmp_path):
         s.write_results({"tasks": {}})
     assert RunStore.peek_manifest(tmp_path / "run") == {"a": 1}
     assert not list((tmp_path / "run").glob(".*.tmp"))
+
+
+def test_backend_options_written_to_runs_hide_credentials():
+    from harness.runner import redact
+
+    shown = redact({"base_url": ["http://user:pw@h:80/v1", "http://h2/v1"], "api_key": "sk-1",
+                    "api_key_env": "MY_KEY", "concurrency": 3})
+    assert shown == {"base_url": ["http://***@h:80/v1", "http://h2/v1"], "api_key": "<redacted>",
+                     "api_key_env": "MY_KEY", "concurrency": 3}

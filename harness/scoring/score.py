@@ -25,8 +25,9 @@ class ParsedOutput:
     extracted: str | None
 
 
-def parse_output(text: str, *, extractor: str, reasoning_content: str | None = None, prompt_text: str | None = None) -> ParsedOutput:
-    split = split_reasoning(text, reasoning_content=reasoning_content, prompt_text=prompt_text)
+def parse_output(text: str, *, extractor: str, reasoning_content: str | None = None, prompt_text: str | None = None,
+                 finish_reason: str | None = None) -> ParsedOutput:
+    split = split_reasoning(text, reasoning_content=reasoning_content, prompt_text=prompt_text, finish_reason=finish_reason)
     extracted = None if split.truncated else EXTRACTORS[extractor](split.answer)
     return ParsedOutput(thinking=split.thinking, answer_text=split.answer, truncated=split.truncated, extracted=extracted)
 
