@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from harness import __version__
+from harness.backends.base import BackendError
 from harness.errors import UsageError
 
 EXIT_USAGE = 2
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="run (or resume) an evaluation")
     e.add_argument("--model", help="local model folder or hub id")
-    e.add_argument("--backend", default="transformers", help="transformers | replay (default transformers)")
+    e.add_argument("--backend", default="transformers", help="transformers | vllm | openai | replay (default transformers); options via --model-args")
     e.add_argument("--tasks", required=True, help="comma-separated task names (see `harness tasks`)")
     e.add_argument("-n", "--samples", dest="n", type=_positive_int, help="samples per problem (default: the task's, or the predictions' count for replay)")
     e.add_argument("--limit", type=_positive_int, help="only the first N problems of each task")
@@ -78,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--system-prompt", help="system turn for chat mode (default: none, as DeepSeek-R1 recommends)")
     e.add_argument("--prompt-template", action="append", default=[], metavar="[TASK=]PATH",
                    help="jinja2 template for the prompt (variables: problem, doc); repeat with TASK= for per-task templates")
-    e.add_argument("--model-args", type=_key_values, default={}, help="backend options: JSON or k=v,k=v (e.g. dtype=float32,revision=main)")
+    e.add_argument("--model-args", type=_key_values, default={},
+                   help="backend options, JSON or k=v,k=v: transformers dtype=float32,revision=…; vllm any vllm.LLM engine "
+                        "argument (tensor_parallel_size=8,max_model_len=32768,…); openai base_url=http://host:8000/v1,"
+                        "api_key_env=NAME,concurrency=64,endpoint=chat|completions")
     e.add_argument("--allow-config-change", action="store_true", help="mix samples made with other settings into an existing run directory")
     e.add_argument("--verify-timeout", type=float, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
     e.add_argument("--workers", type=_positive_int, help="answer-checking processes (default: CPU count)")
@@ -207,12 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except RuntimeError as exc:
-        # BackendError lives with the HTTP backend (which needs aiohttp): an exception can
-        # only be one if that module was imported, so look it up instead of importing it.
-        backend_module = sys.modules.get("harness.backends.openai_backend")
-        if backend_module is None or not isinstance(exc, backend_module.BackendError):
-            raise
+    except BackendError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_BACKEND
     except KeyboardInterrupt:

@@ -68,6 +68,14 @@ class Generation:
     extra: dict = field(default_factory=dict)
 
 
+class BackendError(RuntimeError):
+    """Generation failed for good (a server down after all retries, a request rejected).
+
+    The message is one line naming what failed and how; requests a backend already
+    yielded are complete and saved, so rerunning the same command resumes.
+    """
+
+
 class Backend(Protocol):
     """Anything that turns requests into generations."""
 

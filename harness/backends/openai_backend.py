@@ -88,7 +88,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.backends.base import Generation, GenerationRequest
+from harness.backends.base import BackendError, Generation, GenerationRequest
 from harness.errors import UsageError
 
 try:
@@ -110,9 +110,6 @@ _MESSAGE_CHARS = 300
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())  # aiohttp >= 3.10
 
 
-class BackendError(RuntimeError):
-    """A server failed in a way retries could not fix; the message is one line naming
-    the server and the failure. Requests already yielded are complete."""
 
 
 class _Rejected(BackendError):
