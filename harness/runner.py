@@ -11,6 +11,7 @@ are written.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import shutil
 import subprocess
@@ -31,7 +32,7 @@ from harness.scoring.score import VERIFIERS, parse_output
 from harness.store import RunStore, iter_samples
 from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
 
-BACKENDS = ("transformers", "replay", "openai", "vllm")
+BACKENDS = ("transformers", "vllm", "openai", "replay")
 
 
 @dataclass
@@ -218,28 +219,34 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
     return manifest
 
 
+# backend name -> (module, class, pip extra that provides its dependencies)
+_BACKEND_CLASSES = {
+    "transformers": ("harness.backends.transformers_backend", "TransformersBackend", "transformers"),
+    "vllm": ("harness.backends.vllm_backend", "VLLMBackend", "vllm"),
+    "openai": ("harness.backends.openai_backend", "OpenAIBackend", "openai"),
+}
+
+
 def build_backend(cfg: EvalConfig):
+    """The backend for ``cfg``; a missing dependency, bad option or unloadable model is a UsageError."""
     if cfg.backend == "replay":
         from harness.backends.replay import ReplayBackend
 
         return ReplayBackend(cfg.predictions)
-    if cfg.backend == "openai":
-        from harness.backends.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(cfg.model, **cfg.model_args)
-    if cfg.backend == "vllm":
-        from harness.backends.vllm_backend import VLLMBackend
-
-        try:
-            return VLLMBackend(cfg.model, **cfg.model_args)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): give a local model folder or a hub id") from None
-    from harness.backends.transformers_backend import TransformersBackend
-
+    module_name, class_name, extra = _BACKEND_CLASSES[cfg.backend]
     try:
-        return TransformersBackend(cfg.model, **cfg.model_args)
+        backend_class = getattr(importlib.import_module(module_name), class_name)
+    except ImportError as exc:
+        raise UsageError(f"--backend {cfg.backend} needs {exc.name or 'a missing package'}: "
+                         f"pip install 'harness[{extra}]' (on CPU machines: bash scripts/setup.sh)") from None
+    try:
+        return backend_class(cfg.model, **cfg.model_args)
+    except TypeError as exc:
+        raise UsageError(f"--model-args for --backend {cfg.backend}: {exc}") from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): give a local model folder or a hub id") from None
+        first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {first_line}): "
+                         "give a local model folder or a hub id") from None
 
 
 def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[GenerationRequest]:

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-pytest.importorskip("transformers")
 
 from fixtures_models import tiny_model_dir  # noqa: E402,F401  (fixture)
 

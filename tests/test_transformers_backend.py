@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
 
 from fixtures_models import smollm2_model_dir, tiny_model_dir  # noqa: E402,F401  (fixtures)
 
