@@ -30,16 +30,6 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 
 
-def resolve_model(name: str, workdir: Path) -> str:
-    from harness.local_models import smollm2_dir, tiny_llama_dir
-
-    if name == "smollm2":
-        return str(smollm2_dir())
-    if name == "tiny":
-        return str(tiny_llama_dir(workdir / "tiny-llama"))
-    return name
-
-
 def build_requests(limit: int, max_tokens: int):
     from harness.backends.base import GenerationRequest, SamplingParams
     from harness.registry import get_tasks
@@ -103,11 +93,12 @@ def main() -> None:
     args = ap.parse_args()
     if not (DATA / "PROVENANCE.md").is_file():
         sys.exit(f"benchmark data not found at {DATA}: put shared/data beside the repo")
+    from harness.local_models import resolve_local_model
     from harness.local_server import start_vllm_server
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = resolve_model(args.model, tmp)
+        model = resolve_local_model(args.model, tmp)
         reqs = build_requests(args.prompts, args.max_tokens)
         server = start_vllm_server(model, tmp / "server.log", max_model_len=2048)
         times = {"lm-eval local-chat-completions": [], "harness OpenAIBackend": [], "harness eval (run_eval)": []}

@@ -42,16 +42,6 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def resolve_model(name: str, workdir: Path) -> str:
-    from harness.local_models import smollm2_dir, tiny_llama_dir
-
-    if name == "smollm2":
-        return str(smollm2_dir())
-    if name == "tiny":
-        return str(tiny_llama_dir(workdir / "tiny-llama"))
-    return name
-
-
 class SharedEngine:
     """The started backend, handed to the runner; the runner's ``close`` is ignored so
     the next round reuses the engine."""
@@ -85,10 +75,11 @@ def main() -> int:
 
     import harness.runner as runner
     from harness.backends.vllm_backend import VLLMBackend
+    from harness.local_models import resolve_local_model
     from harness.store import iter_samples
 
     work = Path(tempfile.mkdtemp(prefix="vllm-overhead-"))
-    model = resolve_model(args.model, work)
+    model = resolve_local_model(args.model, work)
     cfg_base = dict(model=model, backend="vllm", tasks=["gsm8k"], n=args.n, limit=args.prompts, seed=args.seed,
                     max_tokens=args.max_tokens, data_dir=args.data_dir, progress=False)
 

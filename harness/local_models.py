@@ -179,6 +179,16 @@ TINY_SEED = 1234
 TINY_LOGIT_SCALE = 10.0
 
 
+def resolve_local_model(name: str, workdir: Path) -> str:
+    """``smollm2`` -> the cached SmolLM2 folder; ``tiny`` -> a tiny Llama built in ``workdir``;
+    anything else is returned as given (a folder or hub id). For benchmarks and scripts."""
+    if name == "smollm2":
+        return str(smollm2_dir())
+    if name == "tiny":
+        return str(tiny_llama_dir(Path(workdir) / "tiny-llama"))
+    return name
+
+
 def tiny_llama_dir(target: Path) -> Path:
     """A tiny random LlamaForCausalLM with its tokenizer in ``target`` (built if missing, ~1-2 s).
 

@@ -25,4 +25,4 @@ def shared_data() -> Path:
     return shared_data_dir()
 
 
-from fixtures_models import smollm2_model_dir, tiny_model, tiny_model_dir  # noqa: E402,F401
+from fixtures_models import smollm2_model_dir, tiny_model_dir  # noqa: E402,F401  (fixtures)

@@ -1,6 +1,6 @@
 """Session-scoped model folders for tests. conftest.py re-exports them; a test module may also import them.
 
-``tiny_model_dir`` (alias ``tiny_model``): the tiny random Llama, built once per session in pytest's temp dir.
+``tiny_model_dir``: the tiny random Llama, built once per session in pytest's temp dir.
 ``smollm2_model_dir``: real SmolLM2-135M-Instruct from the harness cache (converted on first use, ~30 s).
 """
 from __future__ import annotations
@@ -16,11 +16,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
     # A fixed path in the session's base temp: every module that imports this shares one build.
     return tiny_llama_dir(tmp_path_factory.getbasetemp() / "tiny-llama")
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tiny_model_dir) -> Path:
-    return tiny_model_dir
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import time
 import pytest
 
 
-from fixtures_models import tiny_model_dir  # noqa: E402,F401  (fixture)
 
 from harness.local_models import MARKER, build_once, smollm2_gguf, tiny_llama_dir  # noqa: E402
 

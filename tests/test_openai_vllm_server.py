@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections import Counter
 
 import pytest
+from run_helpers import kill_after_rows, sample_rows
 
 from harness.local_server import CPU_ENV, start_vllm_server
-from harness.store import iter_samples
 
 VLLM_ENV = CPU_ENV
 
@@ -38,10 +35,6 @@ def eval_cmd(backend, model, data, out, *extra):
             "--max-tokens", "32", "--data-dir", str(data), "--output", str(out), "--no-progress", *extra]
 
 
-def rows(run):
-    return sorted((r["task"], r["doc_id"], r["sample"], r["output"]) for r in iter_samples(run))
-
-
 def test_openai_backend_matches_vllm_engine_and_resumes_after_sigkill(vllm_server, tiny_model_dir, shared_data, tmp_path):
     env = {**os.environ, **VLLM_ENV}
     served = ["--model-args", json.dumps({"base_url": vllm_server, "concurrency": 8})]
@@ -50,33 +43,19 @@ def test_openai_backend_matches_vllm_engine_and_resumes_after_sigkill(vllm_serve
     done = subprocess.run(eval_cmd("openai", tiny_model_dir, shared_data, via_server, *served), env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert len(rows(via_server)) == 36
+    assert len(sample_rows(via_server)) == 36
 
     via_engine = tmp_path / "engine"
     done = subprocess.run(eval_cmd("vllm", tiny_model_dir, shared_data, via_engine,
                                    "--model-args", "max_model_len=512,generation_config=vllm"),
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert rows(via_engine) == rows(via_server)  # same seed, same samples on both paths
+    assert sample_rows(via_engine) == sample_rows(via_server)  # same seed, same samples on both paths
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(eval_cmd("openai", tiny_model_dir, shared_data, killed, "--model-args",
-                                     json.dumps({"base_url": vllm_server, "concurrency": 1})),
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    samples = killed / "samples.jsonl"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if samples.exists() and samples.read_text().count("\n") >= 6:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert 6 <= len(list(iter_samples(killed))) < 36
-    done = subprocess.run(eval_cmd("openai", tiny_model_dir, shared_data, killed, "--model-args",
-                                   json.dumps({"base_url": vllm_server, "concurrency": 1})),
-                          env=env, capture_output=True, text=True, timeout=600)
+    one_at_a_time = ["--model-args", json.dumps({"base_url": vllm_server, "concurrency": 1})]
+    cmd = eval_cmd("openai", tiny_model_dir, shared_data, killed, *one_at_a_time)
+    assert 6 <= kill_after_rows(cmd, env, killed / "samples.jsonl", 6) < 36
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    keys = [r[:3] for r in rows(killed)]
-    assert not [k for k, c in Counter(keys).items() if c > 1]
-    assert rows(killed) == rows(via_server)
+    assert sample_rows(killed) == sample_rows(via_server)

@@ -1,50 +1,40 @@
-"""A run killed with SIGKILL mid-way, then rerun, equals an uninterrupted run."""
+"""A run killed with SIGKILL mid-way, then rerun, equals an uninterrupted run (per backend)."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections import Counter
 
-from harness.store import iter_samples
+import pytest
+from run_helpers import kill_after_rows, sample_rows
+
+from harness.local_server import CPU_ENV
+
+BACKENDS = {
+    # backend: (environment, max_tokens)
+    "transformers": ({}, "24"),
+    "vllm": (CPU_ENV, "200"),
+}
 
 
-def harness_cmd(model, data, out, *extra):
-    return [sys.executable, "-m", "harness.cli", "eval", "--model", str(model), "--backend", "transformers",
+def harness_cmd(backend, model, data, out):
+    return [sys.executable, "-m", "harness.cli", "eval", "--model", str(model), "--backend", backend,
             "--tasks", "gsm8k,aime24", "--limit", "14", "-n", "3", "--seed", "7", "--temperature", "1.0",
-            "--max-tokens", "24", "--data-dir", str(data), "--output", str(out), "--no-progress", *extra]
+            "--max-tokens", BACKENDS[backend][1], "--data-dir", str(data), "--output", str(out), "--no-progress"]
 
 
-def rows(run):
-    return [(r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in iter_samples(run)]
-
-
-def test_sigkill_then_rerun_equals_uninterrupted(tmp_path, tiny_model, shared_data):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_sigkill_then_rerun_equals_uninterrupted(backend, tmp_path, tiny_model_dir, shared_data):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **BACKENDS[backend][0]}
     full, killed = tmp_path / "full", tmp_path / "killed"
-    subprocess.run(harness_cmd(tiny_model, shared_data, full), check=True, env=env, capture_output=True)
+    subprocess.run(harness_cmd(backend, tiny_model_dir, shared_data, full), check=True, env=env, capture_output=True)
 
-    proc = subprocess.Popen(harness_cmd(tiny_model, shared_data, killed), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    samples = killed / "samples.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if samples.exists() and samples.read_text().count("\n") >= 10:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    partial = len(list(iter_samples(killed)))
-    assert 10 <= partial < 84
+    survived = kill_after_rows(harness_cmd(backend, tiny_model_dir, shared_data, killed), env, killed / "samples.jsonl", 10)
+    assert 10 <= survived < 84
 
-    done = subprocess.run(harness_cmd(tiny_model, shared_data, killed), env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-    keys = [r[:3] for r in rows(killed)]
-    assert not [k for k, c in Counter(keys).items() if c > 1], "duplicate rows after resume"
-    assert sorted(rows(killed)) == sorted(rows(full))  # same rows, same outputs, same verdicts
+    done = subprocess.run(harness_cmd(backend, tiny_model_dir, shared_data, killed), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(sample_rows(killed)) == 84
+    assert sample_rows(killed) == sample_rows(full)  # same rows, same outputs, same verdicts
     res_full = json.loads((full / "results.json").read_text())
     res_killed = json.loads((killed / "results.json").read_text())
     assert res_killed["tasks"] == res_full["tasks"]
@@ -52,6 +42,6 @@ def test_sigkill_then_rerun_equals_uninterrupted(tmp_path, tiny_model, shared_da
 
     # A third run generates nothing and leaves the samples untouched.
     before = (killed / "samples.jsonl").read_bytes()
-    again = subprocess.run(harness_cmd(tiny_model, shared_data, killed), env=env, capture_output=True, text=True)
+    again = subprocess.run(harness_cmd(backend, tiny_model_dir, shared_data, killed), env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "nothing to generate" in again.stderr
     assert (killed / "samples.jsonl").read_bytes() == before

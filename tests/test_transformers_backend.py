@@ -5,33 +5,16 @@ import subprocess
 import sys
 
 import pytest
+from backend_cases import CHAT, GREEDY, RAW, req, texts
 
-
-from fixtures_models import smollm2_model_dir, tiny_model_dir  # noqa: E402,F401  (fixtures)
-
-from harness.backends.base import GenerationRequest, SamplingParams  # noqa: E402
-from harness.backends.transformers_backend import (  # noqa: E402
+from harness.backends.base import SamplingParams
+from harness.backends.transformers_backend import (
     TransformersBackend,
     cut_at_eos,
     strip_trailing,
     truncate_at_stop,
     weights_fingerprint,
 )
-
-RAW = "Question: What is 12 + 7?"
-CHAT = ({"role": "user", "content": "What is 2+3?"},)
-SAMPLED = SamplingParams(temperature=1.0, top_p=1.0, max_tokens=10)
-GREEDY = SamplingParams(temperature=0.0, max_tokens=10)
-
-
-def req(seed=0, n=3, params=SAMPLED, prompt=RAW, messages=None, doc="d"):
-    if messages is not None:
-        prompt = None
-    return GenerationRequest(key=("t", f"{doc}-{seed}"), n=n, params=params, seed=seed, prompt=prompt, messages=messages)
-
-
-def texts(gens):
-    return [(g.text, g.completion_tokens, g.finish_reason) for g in gens]
 
 
 @pytest.fixture(scope="module")

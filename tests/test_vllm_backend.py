@@ -1,5 +1,6 @@
 """VLLMBackend with the real vLLM engine on CPU: the tiny random Llama (plumbing), SmolLM2
-(one sanity answer), ``harness eval --backend vllm`` end to end, and SIGKILL + resume.
+(one sanity answer) and ``harness eval --backend vllm`` end to end (SIGKILL + resume is in
+test_resume_sigkill.py).
 
 One in-process engine per model for the whole module (engine start costs seconds). The
 CPU settings are set here, for these tests only: KV cache 1 GiB, engine core in-process.
@@ -8,42 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections import Counter
 
 import pytest
+from backend_cases import CHAT, GREEDY, RAW, req, texts
 
+from harness.backends.base import BackendError, SamplingParams
+from harness.backends.transformers_backend import TransformersBackend, weights_fingerprint
+from harness.backends.vllm_backend import VLLMBackend, engine_options
+from harness.errors import UsageError
+from harness.local_server import CPU_ENV
+from harness.runner import EvalConfig, build_backend, derive_seed, pending_requests, plan_tasks
+from harness.store import iter_samples
 
-
-from fixtures_models import smollm2_model_dir, tiny_model_dir  # noqa: E402,F401  (fixtures)
-
-from harness.backends.base import BackendError, GenerationRequest, SamplingParams  # noqa: E402
-from harness.backends.transformers_backend import TransformersBackend, weights_fingerprint  # noqa: E402
-from harness.backends.vllm_backend import VLLMBackend, engine_options  # noqa: E402
-from harness.errors import UsageError  # noqa: E402
-from harness.runner import EvalConfig, build_backend, derive_seed, pending_requests, plan_tasks  # noqa: E402
-from harness.store import iter_samples  # noqa: E402
-
-CPU_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-
-RAW = "Question: What is 12 + 7?"
-CHAT = ({"role": "user", "content": "What is 2+3?"},)
-SAMPLED = SamplingParams(temperature=1.0, top_p=1.0, max_tokens=10)
-GREEDY = SamplingParams(temperature=0.0, max_tokens=10)
-
-
-def req(seed=0, n=3, params=SAMPLED, prompt=RAW, messages=None, doc="d"):
-    if messages is not None:
-        prompt = None
-    return GenerationRequest(key=("t", f"{doc}-{seed}"), n=n, params=params, seed=seed, prompt=prompt, messages=messages)
-
-
-def texts(gens):
-    return [(g.text, g.completion_tokens, g.finish_reason) for g in gens]
 
 
 def run(backend, requests):
@@ -304,48 +284,6 @@ def test_harness_eval_end_to_end_matches_in_process_engine(tmp_path, backend, ti
     assert [r.seed for r in requests] == [derive_seed(3, "gsm8k", r.key[1]) for r in requests]
     mine = {(r.key[1], i): g.text for r, gs in backend.generate(requests) for i, g in enumerate(gs)}
     assert {(r["doc_id"], r["sample"]): r["output"] for r in rows} == mine
-
-
-def test_sigkill_then_rerun_equals_uninterrupted(tmp_path, tiny_model_dir, shared_data):
-    args = ("--tasks", "gsm8k,aime24", "--limit", "14", "-n", "3", "--seed", "7", "--temperature", "1.0", "--max-tokens", "200")
-    env = subprocess_env()
-    full, killed = tmp_path / "full", tmp_path / "killed"
-    subprocess.run(eval_cmd(tiny_model_dir, shared_data, full, *args), check=True, env=env, capture_output=True)
-
-    proc = subprocess.Popen(eval_cmd(tiny_model_dir, shared_data, killed, *args), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    samples = killed / "samples.jsonl"
-    deadline = time.time() + 180
-    while time.time() < deadline and proc.poll() is None:
-        if samples.exists() and samples.read_text().count("\n") >= 10:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    partial = len(list(iter_samples(killed)))
-    assert 10 <= partial < 84
-
-    done = subprocess.run(eval_cmd(tiny_model_dir, shared_data, killed, *args), env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-    def rows(run):
-        return [(r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in iter_samples(run)]
-
-    keys = [r[:3] for r in rows(killed)]
-    assert not [k for k, c in Counter(keys).items() if c > 1], "duplicate rows after resume"
-    assert len(keys) == 84
-    assert sorted(rows(killed)) == sorted(rows(full))  # same rows, same outputs, same verdicts
-    res_full = json.loads((full / "results.json").read_text())
-    res_killed = json.loads((killed / "results.json").read_text())
-    assert res_killed["tasks"] == res_full["tasks"]
-    assert res_killed["counts"] == res_full["counts"]
-
-    # A third run generates nothing and leaves the samples untouched.
-    before = samples.read_bytes()
-    again = subprocess.run(eval_cmd(tiny_model_dir, shared_data, killed, *args), env=env, capture_output=True, text=True)
-    assert again.returncode == 0 and "nothing to generate" in again.stderr
-    assert samples.read_bytes() == before
 
 
 # --- own engines (last: they close the shared one) -----------------------------------------
