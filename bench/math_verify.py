@@ -9,7 +9,9 @@ see tests/model_outputs_data.py). Both sides do the whole job a user gets:
   :meth:`EquivPool.check_many` with the problem statement as context: cheap paths
   in-process, the rest in worker processes with a hard time limit, a pool sized to the
   machine. Measured cold: a fresh pool (workers started and warmed on other pairs, empty
-  result cache).
+  result cache, in-process memo tables cleared). Repeated (gold, answer) pairs in the data
+  (the same answer from 8 samples or 2 models) are decided once: that cache is part of
+  the design.
 * math-verify: ``verify(parse(gold), parse(response))`` with its default configuration
   (``parse`` extracts the answer from the whole response itself; its timeouts use SIGALRM
   in this process).
@@ -36,6 +38,7 @@ REPO = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(REPO / "tests"))
 
+from harness.scoring import math_equiv  # noqa: E402
 from harness.scoring.equiv_pool import EquivPool, default_workers  # noqa: E402
 from harness.scoring.math_equiv import answer_key  # noqa: E402
 from harness.scoring.metrics import cluster_answers  # noqa: E402
@@ -56,10 +59,17 @@ def load_pairs(data: Path) -> list[dict]:
     return pairs
 
 
+def cold_caches() -> None:
+    """Forget the in-process memo tables, so every measured run starts cold."""
+    math_equiv._normalize_cached.cache_clear()
+    math_equiv.problem_hints.cache_clear()
+
+
 def run_ours(pairs: list[dict], workers: int, timeout: float) -> tuple[float, list[bool], list[str | None], dict]:
     with EquivPool(workers=workers, timeout_s=timeout) as pool:
         pool.check_many([(f"\\sqrt{{{i + 2}}}", f"\\sqrt{{{i + 2}}}+0") for i in range(2 * workers)])  # start workers
         pool._cache.clear()
+        cold_caches()
         start = time.perf_counter()
         parsed = [parse_output(p["response"], extractor=EXTRACTOR) for p in pairs]
         todo = [(i, p["gold"], q.extracted, p["problem"]) for i, (p, q) in enumerate(zip(pairs, parsed)) if q.extracted is not None]
@@ -94,6 +104,7 @@ def time_majk(data: Path, workers: int, timeout: float, plain_problems: int) -> 
         pool.check_many([(f"\\sqrt{{{i + 2}}}", f"\\sqrt{{{i + 2}}}+0") for i in range(2 * workers)])
         pool._cache.clear()
         verifier = MathEquivVerifier(pool)
+        cold_caches()
         start = time.perf_counter()
         verifier.prepare([a for _, _, answers in sets for a in answers])
         prepared = time.perf_counter() - start
@@ -106,6 +117,7 @@ def time_majk(data: Path, workers: int, timeout: float, plain_problems: int) -> 
     with EquivPool(workers=workers, timeout_s=timeout) as pool:
         pool.check_many([(f"\\sqrt{{{i + 2}}}", f"\\sqrt{{{i + 2}}}+0") for i in range(2 * workers)])
         pool._cache.clear()
+        cold_caches()
         start = time.perf_counter()
         plain = [cluster_answers(answers, lambda a, b: pool.check(a, b).equivalent, answer_key)
                  for _, _, answers in sets[:plain_problems]]

@@ -101,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("tasks", help="list the available tasks")
 
-    m = sub.add_parser("math-equiv", help="check whether two math answers are equivalent; prints JSON")
-    m.add_argument("gold")
-    m.add_argument("pred")
-    m.add_argument("--timeout", type=float, default=5.0)
+    m = sub.add_parser("math-equiv", help="check whether two math answers are equivalent; prints JSON "
+                       "(equivalent: true/false/null when undecidable in time, reason, parsed and normalised forms)")
+    m.add_argument("gold", help="the reference answer (trusted)")
+    m.add_argument("pred", help="the answer to check")
+    m.add_argument("--problem", help="the problem statement (read for a requested base, rounding, options)")
+    m.add_argument("--timeout", type=float, default=5.0, help="wall-clock limit in seconds (default 5)")
     return p
 
 
@@ -196,7 +198,7 @@ def cmd_math_equiv(args) -> int:
     from harness.scoring.equiv_pool import EquivPool
 
     with EquivPool(workers=1, timeout_s=args.timeout) as pool:
-        res = pool.check(args.gold, args.pred)
+        res = pool.check(args.gold, args.pred, problem=args.problem, describe=True)
     print(json.dumps(res.to_dict(), ensure_ascii=False))
     return 0
 

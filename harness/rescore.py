@@ -3,7 +3,10 @@
 With ``reverify``, every stored output is split, extracted and checked again with
 the current verifier and ``samples.jsonl`` is rewritten atomically (under the
 run lock), so an improved verifier can be applied to old runs without
-regenerating anything.
+regenerating anything. Sample rows do not store the problem statement, so
+re-verification runs without problem context: format requests in the problem
+("Express your answer in base 7", "to the nearest tenth", multiple-choice option
+texts) are not read, and a gold written ``1011_2`` names the base by itself.
 """
 from __future__ import annotations
 

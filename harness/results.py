@@ -30,17 +30,24 @@ def task_results(
     attr_fields: Iterable[str],
     same,
     key,
+    prepare=None,
     resamples: int = 2000,
     seed: int = 0,
 ) -> dict:
     """Metrics, breakdowns and counts of one task over the selected documents.
 
     Only samples with index < ``n`` count. ``same``/``key`` cluster predicted
-    answers into votes for maj@k (see ``metrics.cluster_answers``).
+    answers into votes for maj@k (see ``metrics.cluster_answers``); ``prepare``, if
+    given, first receives every answer to be clustered (one batch, so a verifier can
+    work on them in parallel). ``undecided`` counts verdicts the verifier could not
+    decide (timeouts included), ``timeout`` the checks cut off by the time limit.
     """
     problems = []
     counts = {"problems": len(doc_ids), "samples": 0, "expected_samples": len(doc_ids) * n, "no_answer": 0, "truncated": 0,
-              "hit_token_limit": 0, "undecided": 0, "missing_docs": [], "incomplete_docs": 0}
+              "hit_token_limit": 0, "undecided": 0, "timeout": 0, "missing_docs": [], "incomplete_docs": 0}
+    if prepare is not None:
+        prepare([r.get("extracted") for doc_id in doc_ids for r in samples_by_doc.get(doc_id, [])
+                 if int(r["sample"]) < n and r.get("extracted") is not None])
     for doc_id in doc_ids:
         recs = [r for r in samples_by_doc.get(doc_id, []) if int(r["sample"]) < n]
         if not recs:
@@ -54,7 +61,8 @@ def task_results(
             counts["no_answer"] += reason == "no_answer"
             counts["truncated"] += bool(r.get("truncated"))
             counts["hit_token_limit"] += r.get("finish_reason") == "length"
-            counts["undecided"] += reason in ("timeout", "undecided")
+            counts["undecided"] += bool(r["verdict"].get("details", {}).get("undecided")) or reason in ("timeout", "undecided")
+            counts["timeout"] += reason == "timeout"
         answers = [r.get("extracted") for r in recs]
         problems.append(
             ProblemOutcome(

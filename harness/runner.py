@@ -265,7 +265,7 @@ def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[
     """Score one request's generations into run-store rows."""
     parsed = [parse_output(g.text, extractor=plan.task.extractor, reasoning_content=g.thinking, prompt_text=g.prompt_text,
                            finish_reason=g.finish_reason) for g in gens]
-    verdicts = verifier.verify_many([(doc.answer, p) for p in parsed])
+    verdicts = verifier.verify_many([(doc.answer, p) for p in parsed], problem=doc.problem)
     rows = []
     for i, (g, p, v) in enumerate(zip(gens, parsed, verdicts)):
         rows.append({
@@ -299,7 +299,8 @@ def compute_run_results(run_dir: Path, manifest: dict, verifier, task_names: lis
     for name in names:
         info = manifest["tasks"][name]
         res = task_results(grouped.get(name, {}), doc_ids=info["doc_ids"], n=info["settings"]["n"],
-                           attr_fields=info.get("attr_fields", []), same=verifier.same, key=verifier.key)
+                           attr_fields=info.get("attr_fields", []), same=verifier.same, key=verifier.key,
+                           prepare=getattr(verifier, "prepare", None))
         out["tasks"][name] = res["metrics"]
         if res["breakdowns"]:
             out["breakdowns"][name] = res["breakdowns"]

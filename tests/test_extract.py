@@ -99,6 +99,30 @@ def test_last_number_and_lenient_math():
     assert extract_math_or_number("Therefore the count is 9.") == "9"  # unboxed final number
     assert extract_math_or_number("so \\boxed{7}, not 8") == "7"  # a box still wins
     assert extract_math_answer("Therefore the count is 9.") is None  # the strict default
+    # an unboxed output ending in a concluding sentence: its final math span, not its last number
+    assert extract_math_or_number("Therefore, the value of \\( 9 \\& 2 \\) is \\( \\frac{3\\sqrt{3}}{4} \\).") == "\\frac{3\\sqrt{3}}{4}"
+    assert extract_math_or_number("Thus the point is $(8, -2)$.\n") == "(8, -2)"
+    assert extract_math_or_number("Therefore $x = 2$ and then we add 3 to get 5.") == "5"  # no span at the end
+    assert extract_math_or_number("So, the value is \\(\\frac{7}{4}\\).\n\nI think that's the answer.") == "\\frac{7}{4}"
+    assert extract_math_or_number("So the area is $12$.\nBut wait, 13 is bigger.") == "13"  # numbers follow it
+    assert extract_math_or_number("Thus, the plane is:\n\\[\n5x - 7y = 0\n\\]") == "5x - 7y = 0"
+    assert extract_math_or_number("So the base six equivalent is 4343_6.") == "4343_6"
+    assert last_number("which simplifies to 3/4.") == "3/4"  # a final fraction, not its denominator
+    assert extract_math_or_number("Expanding:\n\nx^2 + y^2 < x^2 + kx + (1/2") is None  # cut off mid-formula
+    assert extract_math_or_number("so we get 5 +") is None
+    assert last_number("it is 1.5/3") == "3" and last_number("on 2024/10/3") == "3"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I think the answer is definitely \\(8000\\).", "8000"),  # a filler word after the cue
+    ("The answer is indeed 6.", "6"),
+    ("So the final answer is clearly $\\frac{1}{2}$.", "\\frac{1}{2}"),
+    ("The answer is just x.", "just x"),  # fillers are only dropped before a number or math
+    ("I end up with the same answer: $-2 + 7i$.\n\nI think that's the correct result.", "-2 + 7i"),
+    ("So the correct answer is \\(-125\\).", "-125"),
+])
+def test_cue_fillers(text, expected):
+    assert extract_math_answer(text) == expected
 
 
 def test_registry():

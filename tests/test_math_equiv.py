@@ -361,24 +361,28 @@ def test_undecidable(gold, pred, reason):
 
 
 def test_empty_prediction_is_not_equivalent():
-    assert is_equivalent("5", "") == EquivResult(False, "empty", "5", "")
+    assert is_equivalent("5", "") == EquivResult(False, "empty", "5", None, "5", "")
     assert is_equivalent("5", None).equivalent is False
-    assert is_equivalent("", "5").equivalent is None  # a missing gold cannot be judged
+    res = is_equivalent("", "5")  # a missing gold cannot be judged
+    assert res.equivalent is None and res.reason == "empty_gold"
 
 
 def test_too_long_skips_sympy():
     long = "+".join(["x"] * (MAX_LEN // 2 + 10))
     res = is_equivalent(long, long.replace("+", " + "))
     assert res.equivalent is True and res.reason == "equal_string"
-    res = is_equivalent(long, long + "+1")
-    assert res.equivalent is False and res.reason == "too_long"
+    res = is_equivalent(long, long + "+1")  # too long to be a final answer: not worked on
+    assert res.equivalent is None and res.reason == "too_long"
+    res = is_equivalent("1", "1" + "+0" * 30_000)  # hostile length: refused before normalising
+    assert res.equivalent is None and res.reason == "too_long"
 
 
 def test_no_silent_string_fallback():
     # unparseable prediction: undecided with a reason, not a string comparison
     res = is_equivalent("\\frac{1}{2}", "\\frac{1}{2")
     assert res.equivalent is None and res.reason == "unparseable"
-    assert res.pred_parsed == "\\frac{1}{2"
+    assert res.pred_parsed is None and res.pred_normalized == "\\frac{1}{2"
+    assert res.gold_parsed == "1/2"
 
 
 def test_reasons_say_what_decided():
@@ -391,8 +395,8 @@ def test_reasons_say_what_decided():
 
 def test_to_dict_roundtrip():
     res = is_equivalent("\\frac12", "0.5")
-    assert res.to_dict() == {"equivalent": True, "reason": "equal_rational",
-                             "gold_parsed": "\\frac12", "pred_parsed": "0.5"}
+    assert res.to_dict() == {"equivalent": True, "reason": "equal_rational", "gold_parsed": "1/2",
+                             "pred_parsed": "1/2", "gold_normalized": "\\frac{1}{2}", "pred_normalized": "0.5"}
     assert EquivResult(**res.to_dict()) == res
 
 

@@ -89,10 +89,11 @@ def last_boxed(text: str | None) -> str | None:
     return None
 
 
-# "... the final answer is X", "Final Answer: X", "the answer is X", line-initial
+# "... the final answer is X", "Final Answer: X", "the (correct/same) answer is X", line-initial
 # "Answer: X", a "**Final Answer**" heading line, Chinese "答案是/答案为 X", "最终答案：X". The last match in the text wins.
 _ANSWER_CUE_RE = re.compile(
-    r"(?:final\s+answer\s*(?:is|:)|the\s+answer\s+is|^[ \t*#]*answer\s*\**\s*[:：]"
+    r"(?:final\s+answer\s*(?:is|:)|the\s+(?:same\s+|correct\s+|right\s+)?answer\s+is|the\s+same\s+answer\s*:"
+    r"|^[ \t*#]*answer\s*\**\s*[:：]"
     r"|^[ \t*#]*final\s+answer[ \t*]*$"
     r"|最终答案\s*(?:是|为|[:：])|答案\s*(?:是|为))[ \t*:：]*",
     re.IGNORECASE | re.MULTILINE,
@@ -100,10 +101,17 @@ _ANSWER_CUE_RE = re.compile(
 _MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 
 
+# "the answer is definitely \(8000\)": a filler word between the cue and the answer.
+_FILLER_RE = re.compile(r"^(?:(?:definitely|indeed|clearly|exactly|therefore|thus|simply|just|then|now|still|actually"
+                        r"|obviously|surely|certainly|precisely|correct|confirmed)\b[,:]?\s*)+(?=[-\d$\\])", re.IGNORECASE)
+
+
 def _clean_cued_answer(rest: str) -> str | None:
-    """The answer right after a cue: the first math span if it starts with one, else the
-    text up to the end of the sentence/line, without ``$``, ``**`` or a trailing period."""
+    """The answer right after a cue (after a filler word such as "definitely"): the first
+    math span if it starts with one, else the text up to the end of the sentence/line,
+    without ``$``, ``**`` or a trailing period."""
     rest = rest.lstrip().lstrip("*").lstrip()
+    rest = _FILLER_RE.sub("", rest, count=1)
     span = _MATH_SPAN_RE.match(rest)
     if span is not None:
         ans = next(g for g in span.groups() if g is not None)
@@ -142,12 +150,18 @@ _NUMBER_RE = re.compile(r"((?<![\w)\]}])-)?\\?\$?(\d{1,3}(?:,\d{3})+(?![\d])|\d+
 
 def last_number(text: str | None) -> str | None:
     """The last number in ``text`` (``-``, thousands commas, decimals, ``$`` prefix allowed),
-    returned without ``$`` and commas: ``"... $1,234.50 in total"`` -> ``"1234.50"``."""
+    returned without ``$`` and commas: ``"... $1,234.50 in total"`` -> ``"1234.50"``; a
+    final fraction ``3/4`` is returned whole."""
     numbers = list(_NUMBER_RE.finditer(text or ""))
     if not numbers:
         return None
-    sign, whole, frac = numbers[-1].groups()
-    return (sign or "") + whole.replace(",", "") + (frac or "")
+    last = numbers[-1]
+    sign, whole, frac = last.groups()
+    number = (sign or "") + whole.replace(",", "") + (frac or "")
+    m = re.search(r"(?<![\w./])(-?\d+)/$", (text or "")[:last.start()])
+    if m and not sign and not frac and "," not in whole:
+        return f"{m.group(1)}/{number}"
+    return number
 
 
 def extract_gsm8k_answer(text: str | None) -> str | None:
@@ -164,12 +178,56 @@ def extract_gsm8k_answer(text: str | None) -> str | None:
     return ans if ans is not None else last_number(text)
 
 
+# A concluding sentence of an unboxed answer: "Therefore, the value of $x$ is $\frac{3}{4}$.",
+# "So, the ratio is 3/4.", "Thus, the equation of the plane is:" followed by a display block.
+_CONCLUSION_RE = re.compile(
+    r"^[ \t*]*(?:therefore|thus|hence|so|finally|in\s+conclusion)\b[^\n]*?\b(?:is|are|equals|=)\s*(?:indeed\s+)?"
+    r"(?:\$\$(?P<a>[^$]+)\$\$|\$(?P<b>[^$]+)\$|\\\((?P<c>.+?)\\\)|\\\[(?P<d>.+?)\\\]"
+    r"|(?P<e>-?\d+(?:\.\d+)?(?:/\d+)?(?:_\{?\d+\}?)?|\(\s*-?\d[^()\n]*\)))[ \t*]*\.?[ \t*]*$",
+    re.IGNORECASE)
+_CONCLUSION_INTRO_RE = re.compile(r"^[ \t*]*(?:therefore|thus|hence|so|finally|in\s+conclusion)\b[^\n]*\b(?:is|are)\s*:?[ \t]*$",
+                                  re.IGNORECASE)
+_DISPLAY_END_RE = re.compile(r"(?:\\\[(?P<a>(?:(?!\\\[).)+?)\\\]|\$\$(?P<b>[^$]+)\$\$)\s*$", re.DOTALL)
+
+
+def _conclusion(text: str) -> str | None:
+    """The answer of a concluding sentence among the last three lines, when only closing
+    remarks without digits follow it ("I think that's the answer."); or a display block
+    ending the text right after "Thus, the equation is:"."""
+    m = _DISPLAY_END_RE.search(text)
+    if m is not None:
+        before = [ln for ln in text[:m.start()].splitlines() if ln.strip()]
+        if before and _CONCLUSION_INTRO_RE.match(before[-1]):
+            return (m.group("a") or m.group("b")).strip() or None
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()][-3:]
+    for i in range(len(lines) - 1, -1, -1):
+        m = _CONCLUSION_RE.match(lines[i])
+        if m is not None:
+            ans = next(g for g in m.group("a", "b", "c", "d", "e") if g is not None).strip()
+            return ans or None
+        if re.search(r"\d", lines[i]):
+            return None  # a later line with numbers: not a closing remark
+    return None
+
+
 def extract_math_or_number(text: str | None) -> str | None:
-    """:func:`extract_math_answer`, else :func:`last_number`: a lenient variant for graders
-    that credit an unboxed final number (as the Qwen2.5-Math grader behind the recorded
-    ``model_outputs`` labels does). Not the default for MATH-style tasks."""
+    """:func:`extract_math_answer`, else the answer of a concluding sentence near the end
+    ("Therefore, the value is $X$.", "So, the ratio is 3/4."), else :func:`last_number`: a
+    lenient variant for graders that credit an unboxed final answer (as the Qwen2.5-Math
+    grader behind the recorded ``model_outputs`` labels does for numbers)."""
     ans = extract_math_answer(text)
+    if ans is None and text:
+        ans = _conclusion(text)
+    if ans is None and text and _cut_off(text):
+        return None  # the text stops mid-formula: its last number is not an answer
     return ans if ans is not None else last_number(text)
+
+
+def _cut_off(text: str) -> bool:
+    """The text stops inside a formula (an open bracket on the last line, or a trailing
+    operator): the output was cut off, e.g. at the token limit."""
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    return last.count("(") > last.count(")") or last.count("[") > last.count("]") or bool(re.search(r"[-+*/=^(\\]\s*$", last))
 
 
 EXTRACTORS: dict[str, Callable[[str], str | None]] = {

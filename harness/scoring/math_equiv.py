@@ -1,54 +1,106 @@
-"""Equivalence of two math answer strings (gold vs prediction).
+"""Equivalence of two math answer strings (gold vs prediction), optionally in the context
+of the problem statement.
 
 Contract of :func:`is_equivalent` (in the spirit of Math-Verify's ``verify()``):
 
 * **Asymmetric.** ``gold`` is trusted (a reference answer); ``pred`` is untrusted model
-  output. A few rules only fire in one direction: gold ``204_5`` accepts pred ``204``
-  (not the reverse), a gold tuple accepts its elements written without parentheses,
+  output. A few rules only fire in one direction: a gold tuple accepts its elements
+  written without parentheses, a gold bare list accepts the same elements in parentheses,
   and a decimal literal in the prediction disables the numeric fallback. Gold that
-  cannot be judged (unparseable, ``1/0``) gives ``None``, never a verdict.
+  cannot be judged (unparseable, ``1/0``, empty) gives ``None``, never a verdict.
 * **Strict.** Rounded approximations are never accepted: decimals are read as exact
-  rationals, so ``3.14`` is not ``\\pi`` and ``0.333`` is not ``1/3``. The numeric
-  fallback (relative tolerance ``REL_TOL = 1e-9``, evaluated at 40 digits, symbols
-  replaced by fixed real rational sample points of both signs, so variables are
-  treated as real) is only used when the prediction has no decimal literal and sympy
-  could not prove equality; it can refute at any time.
-* **Honest.** ``equivalent is None`` means undecidable (``"unparseable"``,
-  ``"too_complex"``); there is never a silent fallback to string equality after a
-  failure. Answers longer than ``MAX_LEN`` characters after normalisation skip sympy
-  (``"too_long"``: not equivalent unless the normalised strings are equal).
-* **No time limit inside.** Sympy can hang on hostile input (``10^{10^{10}}`` is
-  refused early, but ``simplify`` has no bound); run untrusted pairs through
-  :class:`harness.scoring.equiv_pool.EquivPool`, which enforces a wall-clock limit
-  from outside the worker process.
+  rationals, so ``3.14`` is not ``\\pi`` and ``0.333`` is not ``1/3``. The one exception
+  is a problem that asks for a rounded decimal ("to the nearest hundredth", "to 2
+  decimal places"): then a decimal with exactly that many places is accepted when it is
+  the gold value correctly rounded (``|pred - gold| <= 0.5 * 10^-d``, reason
+  ``equal_rounded``). The numeric fallback (relative tolerance ``REL_TOL = 1e-9``,
+  evaluated at 40 digits, symbols replaced by fixed real rational sample points of both
+  signs that depend only on the symbol's name, so variables are treated as real) is
+  only used when the prediction has no decimal literal and sympy could not prove
+  equality; it can refute at any time.
+* **Honest.** ``equivalent is None`` means undecidable (``reason`` in
+  :data:`UNDECIDED_REASONS`); there is never a silent fallback to string equality after
+  a failure. Answers longer than ``MAX_LEN`` characters after normalisation are not
+  worked on (``"too_long"``, undecided unless the normalised strings are equal).
+* **No time limit inside.** Sympy can hang on hostile input (``10^{10^{10}}`` is refused
+  early, but ``simplify`` has no bound); run untrusted pairs through
+  :class:`harness.scoring.equiv_pool.EquivPool`, which enforces a wall-clock limit from
+  outside the worker process.
 
-Percent policy (see :func:`normalize_answer`): ``%`` is stripped and remembered. The
-stripped numbers are compared first, so gold ``50\\%`` matches pred ``50`` and
-``50\\%`` (and gold ``50`` matches pred ``50\\%``). In addition, when exactly one side has
-a percent sign, it is also read as its value: gold ``50\\%`` matches pred ``0.5``, and
-pred ``50\\%`` matches gold ``0.5``. Gold ``50`` does *not* match pred ``0.5`` (no percent
-anywhere), and gold ``50\\%`` does not match pred ``0.5\\%``.
+Policies (each has cases in ``tests/test_math_equiv*.py``):
+
+* **Percent.** ``%`` is stripped and remembered. The stripped numbers are compared first,
+  so gold ``50\\%`` matches pred ``50`` and ``50\\%`` (and gold ``50`` matches pred
+  ``50\\%``). When exactly one side has a percent sign it is also read as its value: gold
+  ``50\\%`` matches pred ``0.5`` and pred ``50\\%`` matches gold ``0.5``. Gold ``50`` does
+  *not* match pred ``0.5``, and gold ``50\\%`` does not match pred ``0.5\\%``.
+* **Units and degrees.** Units and trailing words are dropped (``5 \\text{ cm}``, ``\\$5``,
+  ``9 customers``, ``5个``); a degree sign is a unit (``30^\\circ`` = ``30``) and there is
+  no degree/radian conversion, except inside a trig function (``\\cos 60^\\circ`` = 1/2).
+* **Commas.** ``1,000`` is one thousand (a thousands separator outside brackets, first
+  group without a leading zero); ``(1,000)`` is the pair (1, 0); ``0,144`` is a list.
+* **Lists, sets, tuples.** A bare list (``3, 5``, "3 or 5", ``x=3, x=5``, ``1 \\pm \\sqrt 2``)
+  and ``\\{3,5\\}`` are unordered multisets; ``(a, b)`` is ordered. Gold ``-2,1`` (the
+  MATH form for "enter all solutions, separated by commas") also accepts pred ``(-2,1)``
+  and ``(1,-2)``: a list of solutions wrapped in parentheses is still the list. Gold
+  ``(-2,1)`` accepts ``-2,1`` but not ``1,-2``. ``x=3, y=5`` (distinct variables) is the
+  tuple ``(3, 5)`` ordered by variable name.
+* **Intervals and inequalities.** ``[2,\\infty)`` and ``(2,\\infty)`` differ; a one-variable
+  inequality (``x \\ge 2``, ``-2 < x \\le 5``, ``x<-1`` or ``x>3``, ``x \\neq 3``) is compared
+  with intervals, unions, ``\\mathbb{R}`` and ``\\emptyset`` as a set of reals. A gold
+  ``(a, b)`` with ``a < b`` is read as an interval when the prediction is an inequality.
+* **Equations.** ``y = 2x+1`` matches ``2x+1`` (a single variable or ``f(x)`` on the left is
+  dropped) and also ``y - 2x - 1 = 0``: equations are equal up to a non-zero factor.
+* **Bases.** The requested base is the one the problem names ("Express your answer in
+  base 7", "in base eight", "base six equivalent", "binary"); when the problem names none
+  (or is not given), a gold written ``1011_2`` names it. A plain prediction is read in the
+  requested base (gold ``1011_2`` matches ``1011``, not ``11``); when the problem names a
+  base, a prediction subscripted with another base is not accepted.
+* **Clock times.** ``4:30``, ``4:30 p.m.``, ``4:30p..``, ``16:30`` are times; a meridiem on
+  one side only is not a contradiction (``4:30 p.m.`` = ``4:30`` = ``16:30``), but
+  ``4:30 a.m.`` is not ``4:30 p.m.``.
+* **Repeating decimals** are exact: ``0.\\overline{3}`` = ``0.(3)`` = ``0.\\dot{3}`` = 1/3,
+  and ``0.333...`` (a digit shown three times, or a longer block twice, before the dots)
+  too; ``3.14159...`` is a truncated decimal, i.e. an approximation.
+* **Logarithms.** ``\\ln`` is natural, ``\\log_b`` has base b, and a bare ``\\log`` is base
+  10 (the school and competition convention) unless the problem says "natural log".
+* **Multiple choice.** ``(B)``, ``\\text{(B)}``, ``\\textbf{(B) } 12``, "option B", "选B" are the
+  letter B; when a prediction gives a letter and a value, the letter decides. With the
+  problem's options, gold ``B`` also accepts the content of option B, and a gold value
+  accepts the letter of the option holding it.
+* **Text.** Plain-word answers (names, "even", Chinese words) compare case-insensitively
+  after normalisation; "infinity" is ``\\infty``; "no solution", "none", ``\\varnothing``,
+  "无解" are ``\\emptyset``.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from harness.scoring.extract import find_brace_group, last_boxed
+from harness.scoring.extract import _matching_braces, last_boxed
 
 __all__ = [
+    "Analysis",
     "EquivResult",
+    "Hints",
     "MAX_LEN",
     "REL_TOL",
+    "UNDECIDED_REASONS",
+    "analyze",
     "answer_key",
+    "cheap_analysis",
+    "fingerprints_differ",
     "is_equivalent",
     "normalize_answer",
     "parse_rational",
+    "problem_hints",
     "quick_check",
+    "refutes",
 ]
 
 MAX_LEN = 1000
@@ -58,6 +110,13 @@ _MAX_FACTORIAL = 2_000
 _MAX_DEPTH = 60  # nesting depth of the LaTeX parser
 _MAX_ITEMS = 64  # elements in a tuple/set/matrix
 _SCI_EXP_LIMIT = 400  # |exponent| accepted by the cheap rational parser
+_MAX_RAW = 2 * MAX_LEN  # raw inputs longer than this are not normalised beyond whitespace
+
+#: ``EquivResult.reason`` values that come with ``equivalent is None``.
+UNDECIDED_REASONS = frozenset({
+    "empty_gold", "unparseable", "too_complex", "too_long", "undefined", "sympy_error", "timeout",
+    "worker_error",
+})
 
 
 @dataclass(frozen=True)
@@ -65,35 +124,166 @@ class EquivResult:
     """``equivalent``: True / False, or None when undecidable (``reason`` says why).
 
     ``reason`` is a short word saying what decided. Equal: ``equal_string``,
-    ``equal_text``, ``equal_rational``, ``equal_percent``, ``equal_base``,
-    ``structure_equal``, ``equation_equal``, ``sympy_equal``, ``numeric_equal``.
-    Not equal: ``not_equal``, ``not_equal_text``, ``not_equal_choice``,
-    ``not_equal_rational``, ``structure_mismatch``, ``empty`` (no prediction),
-    ``too_long``. Undecided (``None``): ``empty`` (no gold), ``unparseable``,
-    ``too_complex``, ``undefined`` (gold is e.g. ``1/0``), ``sympy_error``, and from
-    :class:`~harness.scoring.equiv_pool.EquivPool` ``timeout`` / ``worker_error``.
-    ``gold_parsed`` / ``pred_parsed``: the normalised forms.
+    ``equal_text``, ``equal_rational``, ``equal_percent``, ``equal_base``, ``equal_time``,
+    ``equal_choice``, ``equal_rounded``, ``structure_equal``, ``set_equal``,
+    ``equation_equal``, ``sympy_equal``, ``numeric_equal``. Not equal: ``not_equal``,
+    ``not_equal_text``, ``not_equal_choice``, ``not_equal_rational``, ``not_equal_time``,
+    ``structure_mismatch``, ``empty`` (no prediction). Undecided (``None``): see
+    :data:`UNDECIDED_REASONS` (``timeout`` / ``worker_error`` come from
+    :class:`~harness.scoring.equiv_pool.EquivPool`).
+
+    ``gold_parsed`` / ``pred_parsed``: the parsed canonical forms (sympy ``str`` of the
+    expression, ``Interval(2, oo)``, ``Tuple(3, pi/2)``, ``FiniteSet(1, -2)``,
+    ``Eq(y, 2*x + 1)``, ``Matrix([[1, 2]])``, ``Text(evelyn)``, ``Time(16:30)``...), or
+    ``None`` where a side was not (or could not be) parsed. ``gold_normalized`` /
+    ``pred_normalized``: the normalised strings (:func:`normalize_answer`).
     """
 
     equivalent: bool | None
     reason: str
     gold_parsed: str | None = None
     pred_parsed: str | None = None
+    gold_normalized: str | None = None
+    pred_normalized: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One answer on its own, for clustering (:func:`analyze`). ``key``: equal keys imply
+    equivalent answers. ``fingerprint``: the value at fixed sample points (scalars only)
+    and ``shape``: the kind of structure; both refute equality cheaply (:func:`refutes`)."""
+
+    key: str
+    fingerprint: tuple[complex, ...] | None = None
+    shape: str | None = None  # "scalar", "scalar=" (was "v = ..."), "rel=", "rel", "_Seq", ... or unknown
+
+
+# ----------------------------------------------------------------------------
+# Problem context
+# ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hints:
+    """What the problem statement says about the expected answer (see :func:`problem_hints`).
+
+    ``base``: the base the answer is asked in. ``decimal_places``: the rounding the
+    problem asks for (0 for "nearest whole number"). ``natural_log``: a bare ``\\log``
+    means ``\\ln``. ``choices``: ``(letter, option text)`` of a multiple-choice problem.
+    """
+
+    base: int | None = None
+    decimal_places: int | None = None
+    natural_log: bool = False
+    choices: tuple[tuple[str, str], ...] = field(default=())
+
+
+NO_HINTS = Hints()
+
+_NUM_NAMES = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen".split())}
+_BASE_NUM = r"(\d{1,2}|" + "|".join(sorted(_NUM_NAMES, key=len, reverse=True)) + r")"
+_BASE_ANSWER_RE = re.compile(r"(?i)\b(?:express|write|give|enter|answer)\w*\b[^.?!]{0,40}?\b(?:in|to|into)\s+base[\s\-]*"
+                             r"\$?\s*\{?\s*" + _BASE_NUM + r"\b")
+_BASE_IN_RE = re.compile(r"(?i)\b(?:in|to|into)\s+base[\s\-]*\$?\s*\{?\s*" + _BASE_NUM + r"\b")
+_BASE_ADJ_RE = re.compile(r"(?i)\bbase[\s\-]*\$?\s*\{?\s*" + _BASE_NUM + r"\s*\}?\s*\$?\s+"
+                          r"(?:equivalent|representation|numeral|number|expansion|expression|form)")
+_BASE_NAMED_RE = re.compile(r"(?i)\b(?:(?:in|to|into)\s+(binary|octal|hexadecimal)\b"
+                            r"|(binary|octal|hexadecimal)\s+(?:equivalent|representation|form|expansion))")
+_BASE_NAMES = {"binary": 2, "octal": 8, "hexadecimal": 16}
+_PLACES_WORDS = {"whole number": 0, "integer": 0, "dollar": 0, "tenth": 1, "cent": 2, "hundredth": 2,
+                 "thousandth": 3, "ten-thousandth": 4, "ten thousandth": 4}
+_NEAREST_RE = re.compile(r"(?i)\bto\s+the\s+nearest\s+(whole\s+number|integer|dollar|tenth|cent|hundredth|thousandth"
+                         r"|ten[- ]thousandth)s?\b")
+_PLACES_RE = re.compile(r"(?i)\b(\d|one|two|three|four|five|six)\s+decimal\s+places?\b")
+_NATURAL_LOG_RE = re.compile(r"(?i)\blog\b\s*\$?\s*(?:function\s+)?(?:is|denotes|means|represents|refers\s+to)\s+"
+                             r"(?:the\s+)?(?:natural|base[\s-]*\$?e\b)")
+_OPTION_CMD_RE = re.compile(r"\\(?:textbf|mathrm|text|mathbf|textrm)\s*\{\s*\(([A-H])\)\s*\}")
+_OPTION_RE = re.compile(r"(?<![A-Za-z\\])\(([A-H])\)")
+
+
+def _base_number(word: str) -> int | None:
+    value = int(word) if word.isdigit() else _NUM_NAMES.get(word.lower())
+    return value if value is not None and 2 <= value <= 36 else None
+
+
+def _problem_base(problem: str) -> int | None:
+    """The base the answer is asked in: "Express your answer in base N" first, then any
+    "(in|to) base N", then "base N representation" / "binary" phrases; ``None`` unless
+    the phrases of the first kind found agree."""
+    for found in ([m.group(1) for m in _BASE_ANSWER_RE.finditer(problem)],
+                  [m.group(1) for m in _BASE_IN_RE.finditer(problem)],
+                  [m.group(1) for m in _BASE_ADJ_RE.finditer(problem)]
+                  + [str(_BASE_NAMES[(m.group(1) or m.group(2)).lower()]) for m in _BASE_NAMED_RE.finditer(problem)]):
+        bases = {_base_number(w) for w in found} - {None}
+        if len(bases) == 1:
+            return bases.pop()
+        if len(bases) > 1:
+            return None
+    return None
+
+
+def _problem_places(problem: str) -> int | None:
+    m = _NEAREST_RE.search(problem)
+    if m:
+        return _PLACES_WORDS[re.sub(r"\s+", " ", m.group(1).lower()).replace("ten thousandth", "ten-thousandth")]
+    m = _PLACES_RE.search(problem)
+    if m:
+        w = m.group(1)
+        return int(w) if w.isdigit() else _NUM_NAMES[w.lower()]
+    return None
+
+
+def _problem_choices(problem: str) -> tuple[tuple[str, str], ...]:
+    """``(letter, text)`` of options ``(A) ... (B) ...`` (at least three, from A, in order)."""
+    text = _OPTION_CMD_RE.sub(r" (\1) ", problem)
+    marks = list(_OPTION_RE.finditer(text))
+    start = next((i for i, m in enumerate(marks) if m.group(1) == "A"), None)
+    if start is None:
+        return ()
+    run = [marks[start]]
+    for m in marks[start + 1:]:
+        if ord(m.group(1)) != ord(run[-1].group(1)) + 1:
+            break
+        run.append(m)
+    if len(run) < 3:
+        return ()
+    out = []
+    for i, m in enumerate(run):
+        end = run[i + 1].start() if i + 1 < len(run) else len(text)
+        body = text[m.end():end].split("\n\n")[0]
+        body = re.sub(r"\\q?quad|\\\s|\$", " ", body).strip().rstrip(".,;").strip()
+        out.append((m.group(1), body))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def problem_hints(problem: str | None) -> Hints:
+    """Read the answer format a problem asks for (cheap regular expressions, cached):
+    the base ("Express your answer in base 7"), the rounding ("to the nearest tenth"),
+    the log convention ("natural logarithm") and multiple-choice options."""
+    if not problem:
+        return NO_HINTS
+    return Hints(base=_problem_base(problem), decimal_places=_problem_places(problem),
+                 natural_log=bool(_NATURAL_LOG_RE.search(problem)), choices=_problem_choices(problem))
 
 
 # ----------------------------------------------------------------------------
 # Normalisation
 # ----------------------------------------------------------------------------
 
+_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}  # full-width ASCII forms -> ASCII
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u03c0": "\\pi ",
     "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u00b0": "^\\circ", "\u2264": "\\leq ",
-    "\u2265": "\\geq ", "\u00a0": " ", "\uff0c": ",", "\u00f7": "\\div ", "\u00b2": "^2", "\u00b3": "^3",
-    "<=": "\\leq ", ">=": "\\geq ", "!=": "\\neq ", "\u2260": "\\neq ",
+    "\u2265": "\\geq ", "\u00a0": " ", "\u3000": " ", "\u00f7": "\\div ", "\u3002": ".", "\u3001": ",",
+    "\u2205": "\\emptyset ", "\u211d": "\\mathbb{R}", "\u27e8": "\\langle ", "\u27e9": "\\rangle ",
+    "\u2026": "...", "<=": "\\leq ", ">=": "\\geq ", "!=": "\\neq ", "\u2260": "\\neq ",
 }
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-")
+_SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b]+")
 _GREEK = (
     "alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi"
     "|rho|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Phi|Psi|Omega"
@@ -111,32 +301,57 @@ _UNITS = (
     "|liters?|litres?|ml|gallons?|points?|people|persons?|times|ways"
 )
 _UNIT_RE = re.compile(r"(?<=[\d}.\s])\s*(?:(?:" + _UNITS + r")\b\.?\s*)+(?:\^\s*\{?[23]\}?)?$")
+_ZH_UNITS = (
+    "平方厘米|平方千米|平方米|立方厘米|立方米|厘米|毫米|千米|公里|米|千克|公斤|克|吨|毫升|升|小时|分钟|秒|"
+    "元钱|元|角|个人|个|人|天|岁|次|种|本|只|条|块|度|倍|页|辆|件|棵|张|名|位|根|年|月|周|支|盒|箱|瓶|杯|份|组|"
+    "场|道|题|步|颗|朵|头|匹|户|套|台|斤|圈|层|对|双|分|点"
+)
+_ZH_UNIT_RE = re.compile(r"(?<=[\d}a-zA-Z.)])\s*(?:" + _ZH_UNITS + r")$")
+_ZH_PREFIX_RE = re.compile(r"^(?:所以|因此|故|则|即)?\s*,?\s*(?:最终|最后)?的?(?:答案|结果)\s*(?:应该是|应为|是|为)?\s*:?\s*")
+_ZH_CHOICE_RE = re.compile(r"^(?:答案)?(?:应)?(?:选择|选)?(?:选项)?\s*\(?([A-H])\)?\s*(?:选项|项)?$")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _NUM_THEN_WORDS_RE = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:/\d+)?)\s+([A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*)\.?$")
 _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER_WORD_RE = re.compile(r"(?i)^(" + "|".join(_NUMBER_WORDS) + r")(?:\s+[A-Za-z]{2,})*\.?$")
 _MATH_WORD_RE = re.compile(r"(?i)(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?|log|ln|exp|sqrt|pi|inf|infinity")
-_ASSIGN_RE = re.compile(r"^(?:[A-Za-z]|\\(?:" + _GREEK + r"))(?:_\{?\w+\}?)?\s*(?:=|\\in(?![a-zA-Z]))(?P<rhs>[^=]+)$")
-_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])(?!\.\d*,)")
+_ASSIGN_RE = re.compile(r"^(?P<var>(?:[A-Za-z]|\\(?:" + _GREEK + r"))(?:_\{?\w+\}?)?(?:\^\{?-1\}?)?"
+                        r"(?:\([A-Za-z](?:,[A-Za-z])*\))?)\s*(?P<op>=|\\in(?![a-zA-Z]))(?P<rhs>[^=]+)$")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])(?!\.\d*,)")
 _PERCENT_RE = re.compile(r"\s*(?:\\?%|\\text\{\s*percent\s*\}|percent)\s*$")
 _DEGREE_RE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree")
 _TRIG_RE = re.compile(r"\\(?:arc)?(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _ORDINAL_RE = re.compile(r"(?<=\d)\s*(?:\^\s*\{?\s*(?:st|nd|rd|th)\s*\}?|(?:st|nd|rd|th)\b)$")
+_MERIDIEM = r"(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?P<mer>[aApP])\.?\s*(?:[mM]\b\.?)?\.*\s*\}?"
+_TIME_RE = re.compile(r"^(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?\s*(?:" + _MERIDIEM + r")?\s*\.?$")
+_HOUR_MER_RE = re.compile(r"^(?P<h>\d{1,2})\s*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?P<mer>[aApP])\.?\s*[mM]\b\.?\s*\}?$")
+_OVERLINE_RE = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\s*(?:\{\s*(\d+)\s*\}|(\d))")
+_DOT_RE = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\dot\s*(?:\{(\d)\}|(\d))(?:(\d*)\\dot\s*(?:\{(\d)\}|(\d)))?")
+_PAREN_REPEAT_RE = re.compile(r"^([-+]?)(\d*)\.(\d*)\((\d+)\)$")
+_ELLIPSIS_RE = re.compile(r"^([-+]?)(\d*)\.(\d+)\s*(?:\.{3,}|\\[lc]?dots)$")
+_EMPTY_SET_RE = re.compile(r"(?i)^(?:\\emptyset|\\varnothing|\\\{\s*\\\}|\{\s*\}|no\s+(?:real\s+)?solutions?"
+                           r"|there\s+(?:is|are)\s+no\s+(?:real\s+)?solutions?|none|无解|无实数解)$")
+_REALS_RE = re.compile(r"(?i)^(?:\\mathbb\s*\{?\s*R\s*\}?|\\R|all\s+real\s+numbers|\\text\{all real numbers\}|全体实数)$")
+_CHOICE_PREFIX_RE = re.compile(r"^\(([A-H])\)\s*(?=\S)")
+_CHOICE_WORD_RE = re.compile(r"(?i)^(?:option|choice|answer)\s*:?\s*\(?([A-H])\)?$")
+_SYMBOL_CMDS = re.compile(r"\\(?:pi|infty|" + _GREEK + r")(?![a-zA-Z])")
 
 
 @dataclass(frozen=True)
 class _Norm:
     text: str
     percent: bool
+    assigned: str | None = None  # "y" when the whole answer was "y = <text>"
 
 
 def _unwrap_command(s: str, pattern: re.Pattern[str]) -> str:
-    """Replace ``\\cmd{X}`` by ``X`` for every match of ``pattern`` (brace-matched)."""
-    out, pos = [], 0
+    """Replace ``\\cmd{X}`` by ``X`` for every match of ``pattern`` (brace-matched, linear)."""
+    out, pos, braces = [], 0, None
     for m in pattern.finditer(s):
         if m.start() < pos:
             continue
-        close = find_brace_group(s, m.end())
+        braces = braces if braces is not None else _matching_braces(s)
+        close = braces.get(m.end())
         if close is None:
             continue
         out.append(s[pos:m.start()])
@@ -191,7 +406,7 @@ def _balanced(s: str) -> bool:
 
 
 def _remove_thousands(s: str) -> str:
-    """``1,000`` -> ``1000`` at bracket depth 0 (``(1,000)`` stays a tuple)."""
+    """``1,000`` -> ``1000`` at bracket depth 0 (``(1,000)`` stays a tuple, ``0,144`` a list)."""
     if "," not in s:
         return s
     depth = _depths(s)
@@ -201,19 +416,24 @@ def _remove_thousands(s: str) -> str:
 def _collapse_spaces(s: str) -> str:
     """Drop whitespace except a single space between two letters (``\\cot x``, ``New York``)."""
     s = re.sub(r"\s+", " ", s.strip())
-    return re.sub(r"(?<![A-Za-z]) | (?![A-Za-z])", "", s)
+    return re.sub(r"(?<![A-Za-z\u4e00-\u9fff]) | (?![A-Za-z\u4e00-\u9fff])", "", s)
 
 
-def _strip_assignments(s: str) -> str:
-    """``x = 3`` -> ``3``, ``x=3,x=5`` -> ``3,5``, ``x \\in [a,b]`` -> ``[a,b]``."""
+def _strip_assignments(s: str) -> tuple[str, str | None]:
+    """``x = 3`` -> ``3``, ``x=3,x=5`` -> ``3,5``, ``x \\in [a,b]`` -> ``[a,b]``,
+    ``x=3,y=5`` -> ``(3,5)`` (distinct variables: a tuple ordered by name). Also returns
+    the variable when the whole answer was one equation ``v = rhs``."""
     if "=" not in s and "\\in" not in s:
-        return s
+        return s, None
     parts = _split_top(s, ",")
-    out = []
-    for p in parts:
-        m = _ASSIGN_RE.match(p.strip())
-        out.append(m.group("rhs").strip() if m else p)
-    return ",".join(out)
+    matches = [_ASSIGN_RE.match(p.strip()) for p in parts]
+    if len(parts) == 1:
+        m = matches[0]
+        return (m.group("rhs").strip(), m.group("var") if m.group("op") == "=" else None) if m else (s, None)
+    names = [m.group("var") if m and m.group("op") == "=" else None for m in matches]
+    if all(names) and len(set(names)) == len(names) and all(len(n) == 1 for n in names):
+        return "(" + ",".join(m.group("rhs").strip() for _, m in sorted(zip(names, matches))) + ")", None
+    return ",".join(m.group("rhs").strip() if m else p for p, m in zip(parts, matches)), None
 
 
 def _cut_suffix(s: str, pattern: re.Pattern[str], window: int = 120) -> tuple[str, bool]:
@@ -226,8 +446,107 @@ def _cut_suffix(s: str, pattern: re.Pattern[str], window: int = 120) -> tuple[st
     return s[:m.start()], True
 
 
-def _normalize_once(s: str) -> tuple[str, bool]:
-    """One pass of the normaliser; returns (text, had_percent)."""
+def _repeating(whole: str, fixed: str, rep: str) -> Fraction:
+    """``whole.fixed(rep)(rep)...`` as an exact fraction."""
+    value = Fraction(int(whole or "0"))
+    if fixed:
+        value += Fraction(int(fixed), 10 ** len(fixed))
+    return value + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+
+
+def _frac_text(f: Fraction) -> str:
+    return str(f.numerator) if f.denominator == 1 else f"\\frac{{{f.numerator}}}{{{f.denominator}}}"
+
+
+def _repeating_decimals(s: str) -> str:
+    """``0.\\overline{3}``, ``0.1\\dot{6}``, ``0.\\dot{1}4285\\dot{7}`` anywhere, and whole answers
+    ``0.(3)`` / ``0.333...``, as exact fractions (see the module docstring)."""
+    if "\\overline" in s:
+        s = _OVERLINE_RE.sub(lambda m: "{" + _frac_text(_repeating(m.group(1), m.group(2), m.group(3) or m.group(4))) + "}", s)
+    if "\\dot" in s:
+        def dots(m: re.Match) -> str:
+            first = m.group(3) or m.group(4)
+            rep = first + (m.group(5) or "") + (m.group(6) or m.group(7) or "") if (m.group(6) or m.group(7)) else first
+            return "{" + _frac_text(_repeating(m.group(1), m.group(2), rep)) + "}"
+        s = _DOT_RE.sub(dots, s)
+    m = _PAREN_REPEAT_RE.match(s)
+    if m:
+        return m.group(1) + _frac_text(_repeating(m.group(2), m.group(3), m.group(4)))
+    m = _ELLIPSIS_RE.match(s)
+    if m:
+        sign, whole, digits = m.groups()
+        for n in range(1, 7):  # smallest block shown 3 times (1 digit) or twice (longer)
+            times = 3 if n == 1 else 2
+            if len(digits) >= n * times and digits[-n * times:] == digits[-n:] * times:
+                fixed = digits[:len(digits) - n * times]
+                return sign + _frac_text(_repeating(whole, fixed, digits[-n:]))
+        return f"{sign}{whole}.{digits}"  # a truncated decimal: an approximation
+    return s
+
+
+def _brace_args(s: str) -> str:
+    """Canonical braces for one-token arguments: ``\\frac12`` -> ``\\frac{1}{2}``,
+    ``\\sqrt3`` -> ``\\sqrt{3}``, ``x^2`` -> ``x^{2}``, so more answers meet on the cheap
+    string path. After a caret a whole number is the exponent (``2^10`` -> ``2^{10}``, the
+    plain-text convention models follow), unlike LaTeX, which would read ``2^{1}0``."""
+    if "\\frac" not in s and "\\sqrt" not in s and "^" not in s:
+        return s
+    inserts: list[tuple[int, int, str]] = []
+    braces = _matching_braces(s)
+
+    def wrap(j: int, caret: bool = False) -> int | None:
+        """Brace the argument starting at ``j`` (after spaces); return the index after it."""
+        while j < len(s) and s[j] == " ":
+            j += 1
+        if j >= len(s):
+            return None
+        if s[j] == "{":
+            return braces.get(j)
+        if s[j].isdigit() and caret:  # x^10: the caret convention takes the whole number
+            end = re.match(r"\d+(?:\.\d+)?", s[j:]).end() + j
+        elif s[j].isalnum():
+            end = j + 1
+        else:
+            m = _SYMBOL_CMDS.match(s, j)
+            if m is None:
+                return None
+            end = m.end()
+        inserts.append((j, len(inserts), "{"))
+        inserts.append((end, len(inserts), "}"))
+        return end
+
+    for m in re.finditer(r"\\frac(?![a-zA-Z])|\\sqrt(?![a-zA-Z])(?!\s*\[)|\^(?!\s*[{\\])|\^(?=\s*\\(?:pi|infty|"
+                         + _GREEK + r")(?![a-zA-Z]))", s):
+        j = wrap(m.end(), caret=m.group(0) == "^")
+        if j is not None and m.group(0) == "\\frac":
+            wrap(j)
+    if not inserts:
+        return s
+    out, pos = [], 0
+    for at, _, text in sorted(inserts):
+        out.append(s[pos:at])
+        out.append(text)
+        pos = at
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def _canonical_time(s: str) -> str | None:
+    """``4:30 \\text{ p.m.}`` / ``4:30p..`` / ``04:30 PM`` -> ``4:30pm``; ``10 a.m.`` -> ``10:00am``."""
+    m = _TIME_RE.match(s) or _HOUR_MER_RE.match(s)
+    if m is None:
+        return None
+    d = m.groupdict()
+    h = int(d["h"])
+    text = f"{h}:{d.get('m') or '00'}" + (f":{d['s']}" if d.get("s") else "")
+    return text + (d["mer"].lower() + "m" if d.get("mer") else "")
+
+
+def _normalize_once(s: str) -> tuple[str, bool, str | None]:
+    """One pass of the normaliser; returns (text, had_percent, assigned variable)."""
+    s = s.translate(_FULLWIDTH)
+    if _SUPERSCRIPT_RE.search(s):
+        s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", s)
     for k, v in _UNICODE.items():
         s = s.replace(k, v)
     if "\\boxed" in s or "\\fbox" in s:
@@ -238,14 +557,33 @@ def _normalize_once(s: str) -> tuple[str, bool]:
     s = re.sub(r",\s*\\!\s*", ",", s)  # 10,\!080 and 11,\! 111: thousands
     s = re.sub(r"(?<!\\)\\!", "", s)
     s = re.sub(r"(?<!\\)\\[,;:> ]|\\q?quad(?![a-zA-Z])|~", " ", s)
-    s = re.sub(r"\s+", " ", s)  # from here on a run of spaces is one space
+    s = re.sub(r"\s+", " ", s).strip()  # from here on a run of spaces is one space
+    if _CJK_RE.search(s):
+        s = _ZH_PREFIX_RE.sub("", s).strip()
+        m = _ZH_CHOICE_RE.match(s)
+        s = m.group(1) if m else s
+        s = _cut_suffix(s, _ZH_UNIT_RE)[0].strip()
+        s = re.sub(r"\s*(?:或者|或|和|及|与)\s*", ",", s)
+    time = _canonical_time(s)
+    if time is not None:
+        return time, False, None
     s = re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*", "", s)
     s = re.sub(r"\\(?:displaystyle|limits|nolimits)(?![a-zA-Z])", "", s)
     s = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", s)
     s = re.sub(r"\\[dt]binom(?![a-zA-Z])", r"\\binom", s)
     s = re.sub(r"\\(le|ge)(?![a-zA-Z])", r"\\\1q", s)
     s = re.sub(r"\\(le|ge)qslant(?![a-zA-Z])", r"\\\1q", s)
+    s = re.sub(r"\\lt(?![a-zA-Z])", "<", s)
+    s = re.sub(r"\\gt(?![a-zA-Z])", ">", s)
     s = re.sub(r"\\ne(?![a-zA-Z])", r"\\neq", s)
+    s = re.sub(r"\\langle(?![a-zA-Z])\s*", "(", s)
+    s = re.sub(r"\s*\\rangle(?![a-zA-Z])", ")", s)
+    s = re.sub(r"\\[lr]vert(?![a-zA-Z])", "|", s)
+    if "\\overline" in s or "\\dot" in s or "(" in s or "." in s:
+        s = _repeating_decimals(s)
+    m = re.match(r"^[(\[]\s*(\\begin\{(?:[pbBvV]?matrix|array)\}.*\\end\{(?:[pbBvV]?matrix|array)\})\s*[)\]]$", s, re.DOTALL)
+    if m:
+        s = m.group(1)
     if _TRIG_RE.search(s):  # \cos 60^\circ: degrees inside a trig function are pi/180 radians
         s = re.sub(r"(\d+(?:\.\d+)?)\s*(?:" + _DEGREE_RE.pattern + ")", r"(\1\\pi/180)", s)
     s = _DEGREE_RE.sub("", s)  # otherwise a degree sign is a unit
@@ -263,6 +601,8 @@ def _normalize_once(s: str) -> tuple[str, bool]:
             break
         s = m.group("head")
     s = _unwrap_command(s, _TEXT_CMD_RE)
+    if re.search(r"[<>]|\\[lg]eq?(?![a-zA-Z])|\\neq?(?![a-zA-Z])", s):  # "x > 1 and x < 3": an intersection
+        s = re.sub(r"(?i)\s*,?\s+and\s+|\s*\\(?:land|wedge)(?![a-zA-Z])\s*|\s*且\s*", r"\\wedge ", s)
     s = re.sub(r"(?i)\s+(?:or|and)\s+", ",", s)
     s = re.sub(r",\s*(?:or|and)\s+", ",", s)
     s = _remove_thousands(s)
@@ -274,68 +614,101 @@ def _normalize_once(s: str) -> tuple[str, bool]:
     m = _NUMBER_WORD_RE.match(s.strip())
     if m:  # "three boxes" -> 3 (number words up to twenty, alone or before unit words)
         s = str(_NUMBER_WORDS.index(m.group(1).lower()))
+    s = s.strip()
+    if re.fullmatch(r"(?i)\+?\s*(?:infinity|\\infty|inf)", s):
+        s = "\\infty"
+    elif re.fullmatch(r"(?i)-\s*(?:infinity|\\infty)", s):
+        s = "-\\infty"
+    s = re.sub(r"(?<=[(\[,])\s*\+\s*\\infty", "\\\\infty", s)
+    if _EMPTY_SET_RE.match(s):
+        s = "\\emptyset"
+    elif _REALS_RE.match(s):
+        s = "\\mathbb{R}"
+    m = _CHOICE_WORD_RE.match(s)
+    if m:
+        s = m.group(1)
+    m = _CHOICE_PREFIX_RE.match(s)
+    if m and not re.match(r"\([A-H]\)\s*(?:[-+*/^=,()\[\]]|\\cdot|\\times)", s):  # "(B) 12": the letter decides
+        s = m.group(1)
     s = _collapse_spaces(s)
-    s = _strip_assignments(s)
+    s, assigned = _strip_assignments(s)
     s = s.strip().rstrip(".,;").strip()
-    while s.startswith("{") and find_brace_group(s, 0) == len(s):
-        s = s[1:-1].strip()
+    if s.startswith("{"):  # redundant outer braces {{5}} (matched once: linear)
+        braces, i, j = _matching_braces(s), 0, len(s)
+        while i < j and s[i] == "{" and braces.get(i) == j:
+            i, j = i + 1, j - 1
+            while i < j and s[i].isspace():
+                i += 1
+            while j > i and s[j - 1].isspace():
+                j -= 1
+        s = s[i:j]
     s = re.sub(r"^\(([A-Z])\)$|^([A-Z])\)$", lambda m: m.group(1) or m.group(2), s)  # choice
     s = re.sub(r"_\{(\d+)\}$", r"_\1", s)  # 4210_{5} -> 4210_5
-    return s, percent
+    s = _brace_args(s)
+    return s, percent, assigned
 
 
 def _normalize(s: str | None) -> _Norm:
-    """THE normaliser: the text of :func:`normalize_answer` plus the percent flag.
-    Short inputs are memoised (bounded LRU)."""
+    """THE normaliser: the text of :func:`normalize_answer` plus the percent flag and the
+    variable of a stripped ``v = ...``. Short inputs are memoised (bounded LRU)."""
     if s is not None and len(s) > 2000:
         return _normalize_uncached(s)
     return _normalize_cached(s)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _normalize_cached(s: str | None) -> _Norm:
     return _normalize_uncached(s)
 
 
 def _normalize_uncached(s: str | None) -> _Norm:
-    """:func:`_normalize_once` applied until stable (at most 4 passes)."""
+    """:func:`_normalize_once` applied until stable (at most 4 passes). Raw inputs longer
+    than ``_MAX_RAW`` only get their whitespace collapsed: they are too long to be a
+    final answer, and the normaliser's work must stay linear on hostile input."""
     if s is None:
         return _Norm("", False)
-    text, percent = str(s), False
+    text, percent, assigned = str(s), False, None
+    if len(text) > _MAX_RAW:
+        return _Norm(re.sub(r"\s+", "", text), False)
     for _ in range(4):
-        new, pct = _normalize_once(text)
+        new, pct, var = _normalize_once(text)
         percent = percent or pct
+        assigned = assigned or var
         if new == text:
             break
         text = new
-    return _Norm(text, percent)
+    return _Norm(text, percent, assigned)
 
 
 def normalize_answer(s: str | None) -> str:
     """The normalised form of an answer string (``None`` -> ``""``); idempotent.
 
     Strips ``$``, ``\\(..\\)``, ``\\boxed{}``, spacing commands (``\\!`` ``\\,`` ``\\;`` ``\\ ``),
-    ``\\left``/``\\right``; ``\\dfrac``/``\\tfrac`` -> ``\\frac``; unwraps ``\\text``,
-    ``\\textbf``, ``\\mathrm``, ``\\mbox``...; drops units and trailing text (``5 \\text{ cm}``,
-    ``10 dollars``, ``\\$5``, ``30^\\circ``, ``12^{th}``), except that inside a trig function
-    ``60^\\circ`` becomes ``(60\\pi/180)``; ``x = 3`` -> ``3`` (single variable on the left,
-    also per element: ``x=3, x=5`` -> ``3,5``; ``x \\in [a,b]`` -> ``[a,b]``); thousands
-    separators ``1,000`` / ``1{,}000`` / ``10,\\!080`` -> ``1000`` outside brackets (``(1,000)``
-    stays a tuple); ``50\\%`` -> ``50`` (the percent policy lives in :func:`is_equivalent`);
-    "3 or 5" -> ``3,5``; "three boxes" -> ``3`` (number words up to twenty); ``(B)`` -> ``B``; whitespace dropped except between two letters;
-    a trailing ``.``.
+    ``\\left``/``\\right``; ``\\dfrac``/``\\tfrac`` -> ``\\frac`` and one-token arguments get
+    braces (``\\frac12`` -> ``\\frac{1}{2}``); unwraps ``\\text``, ``\\textbf``, ``\\mathrm``,
+    ``\\mbox``...; drops units and trailing text (``5 \\text{ cm}``, ``10 dollars``, ``\\$5``,
+    ``30^\\circ``, ``12^{th}``, ``5个``), except that inside a trig function ``60^\\circ``
+    becomes ``(60\\pi/180)``; ``x = 3`` -> ``3`` (single variable or ``f(x)`` on the left,
+    also per element: ``x=3, x=5`` -> ``3,5``; ``x=3, y=5`` -> ``(3,5)``; ``x \\in [a,b]`` ->
+    ``[a,b]``); thousands separators ``1,000`` / ``1{,}000`` / ``10,\\!080`` -> ``1000``
+    outside brackets; ``50\\%`` -> ``50`` (the percent policy lives in
+    :func:`is_equivalent`); repeating decimals -> fractions; clock times -> ``4:30pm``;
+    "3 or 5" / "3或5" -> ``3,5``; "three boxes" -> ``3``; ``(B)`` / "选B" -> ``B``;
+    "infinity" -> ``\\infty``; "no solution" / ``\\varnothing`` -> ``\\emptyset``; Chinese
+    answer phrases ("答案是") dropped; whitespace dropped except between two letters; a
+    trailing ``.``.
     """
     return _normalize(s).text
 
 
-_TEXTUAL_RE = re.compile(r"^[A-Za-z]+(?: [A-Za-z]+)*$")
+_TEXTUAL_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff]+(?: [A-Za-z\u4e00-\u9fff]+)*$")
 
 
 def _is_textual(s: str) -> bool:
-    """A plain-words answer (a name, "even", "north east"): letters only, some word has
-    >= 3 letters, no word is a function name (``sin x`` is math)."""
+    """A plain-words answer (a name, "even", "north east", "甲"): letters only, some word
+    has >= 3 letters (or is Chinese), no word is a function name (``sin x`` is math)."""
     words = s.split(" ")
-    return (bool(_TEXTUAL_RE.match(s)) and any(len(w) >= 3 for w in words)
+    return (bool(_TEXTUAL_RE.match(s)) and any(len(w) >= 3 or _CJK_RE.search(w) for w in words)
             and not any(_MATH_WORD_RE.fullmatch(w) for w in words))
 
 
@@ -399,79 +772,232 @@ def parse_rational(s: str) -> Fraction | None:
 
 
 _BASE_RE = re.compile(r"^(?=[A-Z]*\d)([0-9A-Z]+)_(\d{1,2})$")
+_DIGITS_RE = re.compile(r"^(?=[A-Z]*\d)[0-9A-Z]+$")
 
 
-def _base_value(s: str) -> tuple[str, int, int] | None:
-    """``"204_5"`` -> ``("204", 5, 54)``; ``None`` if not a valid base-b numeral."""
+@dataclass(frozen=True)
+class _Numeral:
+    digits: str
+    base: int
+    value: int
+    subscripted: bool
+
+
+def _numeral(s: str, default_base: int | None) -> _Numeral | None:
+    """``"204_5"`` -> 204 in base 5; a plain ``"204"`` in ``default_base`` (if given)."""
     m = _BASE_RE.match(s)
-    if not m:
+    if m:
+        digits, base, sub = m.group(1), int(m.group(2)), True
+    elif default_base and _DIGITS_RE.match(s):
+        digits, base, sub = s, default_base, False
+    else:
         return None
-    base = int(m.group(2))
     if not 2 <= base <= 36:
         return None
     try:
-        return m.group(1), base, int(m.group(1), base)
+        return _Numeral(digits, base, int(digits, base), sub)
     except ValueError:
         return None
+
+
+_TIME_NORM_RE = re.compile(r"^(\d{1,2}):(\d\d)(?::(\d\d))?([ap]m)?$")
+
+
+def _time(s: str) -> tuple[int, int, int, str | None] | None:
+    """A normalised clock time ``4:30pm`` -> (4, 30, 0, "pm")."""
+    m = _TIME_NORM_RE.match(s)
+    if m is None:
+        return None
+    h, mi, sec, mer = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), m.group(4)
+    if h > 23 or (mer and not 1 <= h <= 12):
+        return None
+    return h, mi, sec, mer
+
+
+def _time_24(t: tuple[int, int, int, str | None]) -> tuple[int, int, int]:
+    h, mi, sec, mer = t
+    if mer:
+        h = h % 12 + (12 if mer == "pm" else 0)
+    return h, mi, sec
+
+
+_RATIO_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
+
+
+def _ratio(s: str) -> Fraction | None:
+    """A ratio ``3:2`` (not a clock time) as the fraction 3/2."""
+    m = _RATIO_RE.match(s)
+    if m is None or _time(s) is not None:
+        return None
+    b = Fraction(m.group(2))
+    return None if b == 0 else Fraction(m.group(1)) / b
+
+
+def _times_equal(g, p) -> bool:
+    """Same clock reading; a meridiem on one side only is not a contradiction."""
+    if g[3] and p[3] or (not g[3] and not p[3]):
+        return _time_24(g) == _time_24(p)
+    plain = p if g[3] else g
+    if plain[0] == 0 or plain[0] > 12:  # 24-hour clock
+        return _time_24(g) == _time_24(p)
+    return (g[0] % 12, g[1], g[2]) == (p[0] % 12, p[1], p[2])
+
+
+def _choice_letter(s: str, letters: str = "ABCDEFGH") -> str | None:
+    return s.upper() if len(s) == 1 and s.upper() in letters else None
 
 
 # ----------------------------------------------------------------------------
 # Cheap decisions (no sympy): used in-process by EquivPool
 # ----------------------------------------------------------------------------
 
-def _rational_verdict(g: _Norm, p: _Norm, rg: Fraction, rp: Fraction) -> EquivResult:
+def _result(ok: bool | None, why: str, g: _Norm, p: _Norm) -> EquivResult:
+    return EquivResult(ok, why, _cheap_describe(g), _cheap_describe(p), g.text, p.text)
+
+
+_PLAIN_DECIMAL_RE = re.compile(r"^[-+]?\d+(?:\.(\d+))?$")
+
+
+def _rounded_ok(pt: str, gold_value: float, hints: Hints) -> bool:
+    """The problem asks for ``d`` decimal places and ``pt`` is the gold value rounded to d."""
+    d = hints.decimal_places
+    m = _PLAIN_DECIMAL_RE.match(pt)
+    if d is None or m is None or len(m.group(1) or "") != d:
+        return False
+    return abs(float(Fraction(pt)) - gold_value) <= 0.5 * 10 ** -d * (1 + 1e-12) + 1e-15 * abs(gold_value)
+
+
+def _rational_verdict(g: _Norm, p: _Norm, rg: Fraction, rp: Fraction, hints: Hints) -> EquivResult:
     """Exact comparison under the percent policy (module docstring)."""
     if rg == rp:
-        return EquivResult(True, "equal_rational", g.text, p.text)
+        return _result(True, "equal_rational", g, p)
     if (g.percent and not p.percent and rp == rg / 100) or (p.percent and not g.percent and rp / 100 == rg):
-        return EquivResult(True, "equal_percent", g.text, p.text)
-    return EquivResult(False, "not_equal_rational", g.text, p.text)
+        return _result(True, "equal_percent", g, p)
+    if not g.percent and not p.percent and _rounded_ok(p.text, float(rg), hints):
+        return _result(True, "equal_rounded", g, p)
+    return _result(False, "not_equal_rational", g, p)
 
 
-def _cheap_scalar(g: _Norm, p: _Norm) -> EquivResult | None:
-    """String / text / choice / rational / base-numeral decisions, or None if undecided."""
+def _base_verdict(g: _Norm, p: _Norm, hints: Hints) -> EquivResult | None:
+    """Numerals in the requested base (see "Bases" in the module docstring)."""
+    gold_sub = _numeral(g.text, None)
+    requested = hints.base or (gold_sub.base if gold_sub else None)
+    if requested is None:
+        return None
+    ng, np_ = _numeral(g.text, requested), _numeral(p.text, requested)
+    if ng is None or not (ng.subscripted or np_ is not None and np_.subscripted):
+        return None  # nothing written in a base: ordinary numbers
+    if np_ is None:
+        return _result(False, "not_equal", g, p) if re.fullmatch(r"[0-9A-Za-z]+", p.text) else None
+    if hints.base and np_.subscripted and np_.base != hints.base:
+        return _result(False, "not_equal", g, p)  # not written in the base the problem asks for
+    return _result(ng.value == np_.value, "equal_base" if ng.value == np_.value else "not_equal", g, p)
+
+
+def _cheap_scalar(g: _Norm, p: _Norm, hints: Hints = NO_HINTS) -> EquivResult | None:
+    """String / choice / text / time / rational / base-numeral decisions, or None if undecided."""
     gt, pt = g.text, p.text
     if not pt:
-        return EquivResult(False if gt else None, "empty", gt, pt)
+        return _result(False if gt else None, "empty" if gt else "empty_gold", g, p)
     if gt == pt:
-        return EquivResult(True, "equal_string", gt, pt)
+        return _result(True, "equal_string", g, p)
     if not gt:
-        return EquivResult(None, "empty", gt, pt)
+        return _result(None, "empty_gold", g, p)
+    if len(gt) > MAX_LEN or len(pt) > MAX_LEN:
+        return _result(None, "too_long", g, p)
+    if hints.choices:
+        letters = "".join(letter for letter, _ in hints.choices)
+        gl, pl = _choice_letter(gt, letters) if gt.isupper() else None, _choice_letter(pt, letters)
+        if gl and pl:
+            return _result(gl == pl, "equal_choice" if gl == pl else "not_equal_choice", g, p)
+        if gl or pl:
+            return _choice_verdict(g, p, hints, full=False)
+    if re.fullmatch(r"[A-H]", gt) and (_choice_letter(pt) or parse_rational(pt) is not None):
+        same = pt.upper() == gt
+        return _result(same, "equal_choice" if same else "not_equal_choice", g, p)
     if _is_textual(gt) or _is_textual(pt):
         same = gt.casefold() == pt.casefold()
-        return EquivResult(same, "equal_text" if same else "not_equal_text", gt, pt)
-    if re.fullmatch(r"[A-Z]", gt) and re.fullmatch(r"[A-Za-z]", pt):
-        return EquivResult(False, "not_equal_choice", gt, pt)
-    if len(gt) > MAX_LEN or len(pt) > MAX_LEN:
-        return EquivResult(False, "too_long", gt, pt)
+        return _result(same, "equal_text" if same else "not_equal_text", g, p)
+    tg, tp = _time(gt), _time(pt)
+    if tg is not None and tp is not None:
+        same = _times_equal(tg, tp)
+        return _result(same, "equal_time" if same else "not_equal_time", g, p)
     rg, rp = parse_rational(gt), parse_rational(pt)
+    qg, qp = _ratio(gt), _ratio(pt)
+    if (qg is not None or qp is not None) and (qg if qg is not None else rg) is not None \
+            and (qp if qp is not None else rp) is not None:
+        same = (qg if qg is not None else rg) == (qp if qp is not None else rp)
+        return _result(same, "equal_rational" if same else "not_equal_rational", g, p)
+    if tg is not None or tp is not None:  # a clock time against something else
+        return _result(False, "not_equal_time", g, p)
     if rg is not None and rp is not None:
-        return _rational_verdict(g, p, rg, rp)
-    bg = _base_value(gt)
-    if bg is not None:
-        bp = _base_value(pt)
-        if pt == bg[0] or (bp is not None and bp[2] == bg[2]) or (bp is None and rp == bg[2] and bg[1] == 10):
-            return EquivResult(True, "equal_base", gt, pt)
-        if bp is not None or re.fullmatch(r"[0-9A-Za-z]+", pt):
-            return EquivResult(False, "not_equal", gt, pt)
+        return _rational_verdict(g, p, rg, rp, hints)
+    return _base_verdict(g, p, hints)
+
+
+def _choice_verdict(g: _Norm, p: _Norm, hints: Hints, *, full: bool) -> EquivResult | None:
+    """Exactly one side is an option letter: compare the other side with that option's
+    text. ``full=False``: cheap checks only (``None`` when they cannot decide)."""
+    options = dict(hints.choices)
+    letter = g.text if g.text in options else p.text.upper()
+    gold, pred = (options[letter], p.text) if g.text in options else (g.text, options[letter])
+    res = (is_equivalent(gold, pred, describe=False) if full else quick_check(gold, pred))
+    if res is None:
+        return None
+    if res.equivalent is None:
+        return _result(None, res.reason, g, p)
+    return _result(res.equivalent, "equal_choice" if res.equivalent else "not_equal_choice", g, p)
+
+
+def quick_check(gold: str | None, pred: str | None, *, problem: str | None = None,
+                hints: Hints | None = None) -> EquivResult | None:
+    """Decide cheaply without sympy (linear in the input length), or return ``None``.
+
+    Decides: empty prediction or gold, equal normalised strings, too-long answers
+    (undecided), multiple-choice letters, plain-word answers (case-insensitive), clock
+    times, two exact rationals (percent and rounding policies applied) and base-b
+    numerals.
+    """
+    hints = hints if hints is not None else problem_hints(problem)
+    if gold is not None and pred is not None and len(gold) + len(pred) > 40 * MAX_LEN:
+        if gold.strip() == pred.strip():
+            return EquivResult(True, "equal_string")
+        return EquivResult(None, "too_long")
+    return _cheap_scalar(_normalize(gold), _normalize(pred), hints)
+
+
+def _cheap_describe(n: _Norm) -> str | None:
+    """The parsed form of a side when it is cheap to tell (else ``None``)."""
+    t = n.text
+    if not t or len(t) > MAX_LEN:
+        return None
+    tm = _time(t)
+    if tm is not None:
+        h, mi, sec, mer = tm
+        hh = _time_24(tm)[0] if mer else h
+        return f"Time({hh}:{mi:02d}" + (f":{sec:02d}" if sec else "") + ")"
+    if _is_textual(t):
+        return f"Text({t.casefold()})"
+    if re.fullmatch(r"[A-H]", t):
+        return f"Choice({t})"
+    r = parse_rational(t)
+    if r is not None:
+        return str(r) + ("%" if n.percent else "")
+    q = _ratio(t)
+    if q is not None:
+        return f"Ratio({t.replace(':', ', ')}) = {q}"
+    num = _numeral(t, None)
+    if num is not None:
+        return f"Numeral({num.digits}, base={num.base}) = {num.value}"
+    if t == "\\emptyset":
+        return "EmptySet"
+    if t == "\\mathbb{R}":
+        return "Reals"
     return None
 
 
-def quick_check(gold: str | None, pred: str | None) -> EquivResult | None:
-    """Decide cheaply without sympy (linear in the input length), or return ``None``.
-
-    Decides: empty prediction, equal normalised strings, plain-word answers
-    (case-insensitive), multiple-choice letters, too-long answers, two exact rationals
-    (percent policy applied) and base-b numerals (gold ``204_5`` vs pred ``204``/``54``).
-    """
-    if gold is not None and pred is not None and len(gold) + len(pred) > 40 * MAX_LEN:
-        same = gold.strip() == pred.strip()
-        return EquivResult(True if same else False, "equal_string" if same else "too_long")
-    return _cheap_scalar(_normalize(gold), _normalize(pred))
-
-
 # ----------------------------------------------------------------------------
-# Structure: tuples, intervals, sets, unions, matrices, equations
+# Structure: tuples, intervals, sets, unions, matrices, equations, inequalities
 # ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -498,15 +1024,24 @@ class _Union:
 
 
 @dataclass(frozen=True)
+class _Inter:  # conditions joined by "and"
+    items: tuple
+
+
+@dataclass(frozen=True)
 class _Matrix:
     rows: tuple
 
 
 @dataclass(frozen=True)
-class _Rel:  # lhs op rhs, op in = < > \leq \geq \neq
-    op: str
-    lhs: str
-    rhs: str
+class _Rel:  # sides[0] ops[0] sides[1] ops[1] ...; ops in = < > \leq \geq \neq
+    ops: tuple
+    sides: tuple
+
+
+@dataclass(frozen=True)
+class _Const:  # the empty set or the reals
+    name: str
 
 
 class _Unparseable(Exception):
@@ -518,7 +1053,8 @@ class _TooComplex(Exception):
 
 
 _MATRIX_RE = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(?:\{[lcr|]*\})?(.*)\\end\{\1\}$", re.DOTALL)
-_REL_OPS = ("\\leq", "\\geq", "\\neq", "<", ">", "=")
+_REL_TOKEN_RE = re.compile(r"\\leq(?![a-zA-Z])|\\geq(?![a-zA-Z])|\\neq(?![a-zA-Z])|<|>|=")
+_INEQ_OPS = frozenset({"<", ">", "\\leq", "\\geq", "\\neq"})
 _FLIP = {"<": ">", ">": "<", "\\leq": "\\geq", "\\geq": "\\leq", "=": "=", "\\neq": "\\neq"}
 
 
@@ -556,8 +1092,33 @@ def _expand_pm(s: str) -> list[str]:
     return out
 
 
+def _split_relations(s: str) -> tuple[list[str], list[str]]:
+    """Top-level relation operators: ``-2<x\\leq5`` -> (["-2", "x", "5"], ["<", "\\leq"])."""
+    sides, ops, depth, start, i = [], [], 0, 0, 0
+    while i < len(s):
+        ch = s[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in "<>=\\":
+            m = _REL_TOKEN_RE.match(s, i)
+            if m:
+                sides.append(s[start:i])
+                ops.append(m.group(0))
+                i = start = m.end()
+                continue
+        i += 1
+    sides.append(s[start:])
+    return sides, ops
+
+
 def _parse_structure(s: str) -> Any:
-    """Turn a normalised answer into _Scalar / _Seq / _Set / _Union / _Matrix / _Rel."""
+    """Turn a normalised answer into _Scalar / _Seq / _Set / _Union / _Matrix / _Rel / _Const."""
+    if s == "\\emptyset":
+        return _Const("empty")
+    if s == "\\mathbb{R}":
+        return _Const("reals")
     m = _MATRIX_RE.match(s)
     if m:
         rows = [r for r in _split_top(m.group(2), "\\\\") if r.strip()]
@@ -565,9 +1126,12 @@ def _parse_structure(s: str) -> Any:
         if not cells or len({len(r) for r in cells}) != 1:
             raise _Unparseable("ragged matrix")
         return _Matrix(cells)
-    parts = _split_top(s, "\\cup")
-    if len(parts) > 1:
-        return _Union(tuple(_parse_structure(p) for p in parts))
+    for sep, kind in (("\\cup", _Union), ("\\wedge", _Inter)):
+        parts = _split_top(s, sep)
+        if len(parts) > 1:
+            if len(parts) > _MAX_ITEMS:
+                raise _TooComplex("too many elements")
+            return kind(tuple(_parse_structure(p.strip()) for p in parts))
     if s.startswith("\\{") and s.endswith("\\}") and _balanced(s[2:-2]):
         items = [x for part in _split_top(s[2:-2], ",") for x in _expand_pm(part)]
         return _Set(tuple(_parse_structure(x) for x in items if x), braced=True)
@@ -583,10 +1147,10 @@ def _parse_structure(s: str) -> Any:
             return _Seq(pair[0], pair[2], tuple(_parse_structure(x) for x in items))
         if pair[0] + pair[2] == "()":
             return _parse_structure(pair[1])
-    for op in _REL_OPS:
-        sides = _split_top(s, op)
-        if len(sides) == 2 and sides[0] and sides[1]:
-            return _Rel(op, sides[0], sides[1])
+    sides, ops = _split_relations(s)
+    if ops and all(sides):
+        if len(ops) == 1 or (set(ops) <= {"<", "\\leq"} or set(ops) <= {">", "\\geq"}):
+            return _Rel(tuple(ops), tuple(sides))
     return _Scalar(s)
 
 
@@ -607,7 +1171,7 @@ def _sympy():
 
 
 _TOKEN_RE = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<func>(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?(?![a-zA-Z])|ln(?![a-zA-Z])"
+    r"\s*(?:(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)|(?P<func>(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?(?![a-zA-Z])|ln(?![a-zA-Z])"
     r"|log(?![a-zA-Z])|exp(?![a-zA-Z])|sqrt(?![a-zA-Z])|pi(?![a-zA-Z]))|(?P<cmd>\\[a-zA-Z]+|\\[{}|])|(?P<letter>[a-zA-Z])"
     r"|(?P<op>[-+*/^_!(){}\[\]|,'&<>=]))"
 )
@@ -626,7 +1190,8 @@ class _LatexParser:
     """expr := term (('+'|'-') term)*; term := unary ((op|implicit) power)*;
     unary := ('-'|'+') unary | power; power := postfix ('^' script)*; postfix := atom '!'*."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, natural_log: bool = False):
+        self.natural_log = natural_log
         self.toks = self._tokenize(text)
         self.i = 0
         self.depth = 0
@@ -732,7 +1297,7 @@ class _LatexParser:
         base = self.postfix()
         while self.at("^"):
             self.take()
-            base = self.make_pow(base, self.script())
+            base = self.make_pow(base, self.script(whole_number=True))
         return base
 
     def make_pow(self, base, exp):
@@ -757,8 +1322,9 @@ class _LatexParser:
             a = sp.factorial(a)
         return a
 
-    def script(self):
-        """A ``^``/``_``/``\\frac`` argument: ``{expr}``, one digit, a letter or a command atom."""
+    def script(self, whole_number: bool = False):
+        """A ``^``/``_``/``\\frac`` argument: ``{expr}``, one digit (a whole number after ``^``),
+        a letter or a command atom."""
         sp = _sympy()
         t = self.peek()
         if t is None:
@@ -770,10 +1336,10 @@ class _LatexParser:
             return e
         if t[0] == "num":
             self.take()
-            if t[1][0] == ".":
+            if t[1][0] == "." or whole_number:
                 return self.number(t[1])
             if len(t[1]) > 1:  # x^23 is x^2 * 3 in LaTeX: push the rest back
-                self.toks.insert(self.i, ("num", t[1][1:]))
+                self.toks[self.i:self.i] = self._tokenize(t[1][1:])
             return sp.Integer(int(t[1][0]))
         if t[1] == "-":
             self.take()
@@ -781,10 +1347,14 @@ class _LatexParser:
         return self.atom()
 
     def number(self, text: str):
+        """A decimal literal, read exactly; ``1.5e3`` is scientific notation (a digit must
+        follow the ``e``: ``2e`` is 2 times Euler's number)."""
         sp = _sympy()
-        if "." in text:
+        mantissa, _, exponent = text.lower().partition("e")
+        if "." in mantissa:
             self.has_decimal = True
-        return sp.Rational(text)
+        value = sp.Rational(mantissa)
+        return value * self.make_pow(sp.Integer(10), sp.Integer(int(exponent))) if exponent else value
 
     def group(self, close: str):
         e = self.expr()
@@ -800,7 +1370,7 @@ class _LatexParser:
                 if self.at("_"):  # 204_5: a base-5 numeral
                     self.take()
                     base = self.script()
-                    if not (base.is_Integer and 2 <= base <= 36) or "." in v:
+                    if not (base.is_Integer and 2 <= base <= 36) or not v.isdigit():
                         raise _Unparseable("bad base")
                     try:
                         return sp.Integer(int(v, int(base)))
@@ -860,6 +1430,8 @@ class _LatexParser:
         if name == "log" and self.at("_"):
             self.take()
             base = self.script()
+        if name == "log" and base is None and not self.natural_log:
+            base = sp.Integer(10)  # a bare \log is base 10 (module docstring)
         power = None
         if self.at("^"):
             self.take()
@@ -934,6 +1506,7 @@ class _LatexParser:
         raise _Unparseable(f"unknown command {v}")
 
 
+
 def _sympy_errors() -> tuple[type[BaseException], ...]:
     """Exceptions sympy raises on odd input (evaluated lazily: sympy is imported on demand)."""
     sp = _sympy()
@@ -943,12 +1516,12 @@ def _sympy_errors() -> tuple[type[BaseException], ...]:
             ZeroDivisionError, OverflowError, IndexError, KeyError, BasePolynomialError)
 
 
-def _to_sympy(text: str) -> tuple[Any, bool]:
+@lru_cache(maxsize=4096)
+def _to_sympy(text: str, natural_log: bool = False) -> tuple[Any, bool]:
     """Parse normalised LaTeX to a sympy expression; returns (expr, has_decimal_literal).
-
-    Raises _Unparseable / _TooComplex.
+    Memoised: a worker parses each gold answer once. Raises _Unparseable / _TooComplex.
     """
-    p = _LatexParser(text)
+    p = _LatexParser(text, natural_log)
     try:
         return p.parse(), p.has_decimal
     except RecursionError as exc:
@@ -964,12 +1537,19 @@ def _to_sympy(text: str) -> tuple[Any, bool]:
 _SAMPLES = ((37, 11), (-29, 13), (5, 17), (-7, 19))  # both signs, both sides of 1 in size
 
 
+@lru_cache(maxsize=1024)
+def _symbol_factor(name: str):
+    """A factor in [1, 2) that depends only on the symbol's name, so a symbol gets the same
+    sample values whichever other symbols share the expression (needed by fingerprints)."""
+    h = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") % 999_983
+    return _sympy().Rational(999_983 + h, 999_983)
+
+
 def _sample_points(symbols) -> list[dict]:
     """Four deterministic rational assignments for the free symbols (no 0/±1/integers):
     one positive and one negative point of each magnitude, distinct per symbol."""
     sp = _sympy()
-    ordered = sorted(symbols, key=str)
-    return [{s: sp.Rational(p, q) * (1 + sp.Rational(k, 7)) for k, s in enumerate(ordered)} for p, q in _SAMPLES]
+    return [{s: sp.Rational(p, q) * _symbol_factor(str(s)) for s in symbols} for p, q in _SAMPLES]
 
 
 def _as_complex(x) -> complex | None:
@@ -977,6 +1557,10 @@ def _as_complex(x) -> complex | None:
         return complex(x)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _values(e, points: list[dict]) -> list[complex | None]:
+    return [_as_complex(e.subs(pt).evalf(40) if pt else e.evalf(40)) for pt in points]
 
 
 def _exprs_equal(a, b, approximate: bool) -> tuple[bool, str]:
@@ -990,10 +1574,7 @@ def _exprs_equal(a, b, approximate: bool) -> tuple[bool, str]:
     syms = diff.free_symbols
     points = _sample_points(syms) if syms else [{}]
     all_close, evaluated = True, 0
-    for pt in points:
-        av = _as_complex(a.subs(pt).evalf(40)) if pt else _as_complex(a.evalf(40))
-        bv = _as_complex(b.subs(pt).evalf(40)) if pt else _as_complex(b.evalf(40))
-        dv = _as_complex(diff.subs(pt).evalf(40)) if pt else _as_complex(diff.evalf(40))
+    for av, bv, dv in zip(_values(a, points), _values(b, points), _values(diff, points)):
         if av is None or bv is None or dv is None or any(z != z for z in (av, bv, dv)):
             continue
         evaluated += 1
@@ -1009,15 +1590,14 @@ def _exprs_equal(a, b, approximate: bool) -> tuple[bool, str]:
 
 
 class _Ctx:
-    """Per-call state: sympy parses memoised by text (set matching re-reads elements)."""
+    """Per-call state: the problem hints (choices dropped below the top level)."""
 
-    def __init__(self) -> None:
-        self.cache: dict[str, tuple[Any, bool]] = {}
+    def __init__(self, hints: Hints) -> None:
+        self.hints = hints
+        self.inner = Hints(base=hints.base, decimal_places=hints.decimal_places, natural_log=hints.natural_log)
 
     def expr(self, text: str) -> tuple[Any, bool]:
-        if text not in self.cache:
-            self.cache[text] = _to_sympy(text)
-        return self.cache[text]
+        return _to_sympy(text, self.hints.natural_log)
 
 
 class _SideError(Exception):
@@ -1026,7 +1606,6 @@ class _SideError(Exception):
     def __init__(self, side: str, reason: str):
         super().__init__(f"{side}: {reason}")
         self.side, self.reason = side, reason
-
 
 
 def _side_expr(ctx, text: str, side: str):
@@ -1039,12 +1618,17 @@ def _side_expr(ctx, text: str, side: str):
         raise _SideError(side, "unparseable") from exc
 
 
+def _real_value(e) -> float | None:
+    v = _as_complex(e.evalf(30)) if e.is_number else None
+    return v.real if v is not None and abs(v.imag) <= 1e-12 * max(1.0, abs(v.real)) else None
+
+
 def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm | None = None) -> tuple[bool, str]:
     """Two normalised scalars: cheap checks, then sympy. ``gn``/``pn`` carry the percent
     flags (top level only). Raises _SideError when undecidable."""
     gn = gn or _Norm(g, False)
     pn = pn or _Norm(p, False)
-    cheap = _cheap_scalar(gn, pn)
+    cheap = _cheap_scalar(gn, pn, ctx.inner)
     if cheap is not None:
         if cheap.equivalent is None:
             raise _SideError("both", cheap.reason)
@@ -1057,12 +1641,16 @@ def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm 
     if pa.has(sp.zoo, sp.nan):
         return False, "not_equal"
     ok, why = _exprs_equal(ga, pa, approx)
-    if ok or not (gn.percent or pn.percent):
+    if ok:
         return ok, why
     if gn.percent != pn.percent:  # exactly one side wrote a percent: also compare its value
         scaled = (ga / 100, pa) if gn.percent else (ga, pa / 100)
         if _exprs_equal(*scaled, approx)[0]:
             return True, "equal_percent"
+    if ctx.hints.decimal_places is not None and not (gn.percent or pn.percent):
+        gv = _real_value(ga)
+        if gv is not None and _rounded_ok(p, gv, ctx.hints):
+            return True, "equal_rounded"
     return False, why
 
 
@@ -1081,24 +1669,107 @@ def _match_unordered(ctx: _Ctx, gs: tuple, ps: tuple) -> bool:
     return True
 
 
+def _is_ineq(s: Any) -> bool:
+    return isinstance(s, _Rel) and all(op in _INEQ_OPS for op in s.ops)
+
+
+def _setlike(s: Any) -> bool:
+    """Answers that only make sense as sets of reals: inequalities, unions, R, the empty set."""
+    return (_is_ineq(s) or isinstance(s, (_Const, _Union, _Inter))
+            or isinstance(s, _Set) and not s.braced and bool(s.items) and all(_is_ineq(x) for x in s.items))
+
+
+def _interval(ctx: _Ctx, s: _Seq):
+    """``(a, b]`` with real numbers ``a < b`` as a sympy Interval, else ``None``."""
+    sp = _sympy()
+    if len(s.items) != 2 or not all(isinstance(x, _Scalar) for x in s.items):
+        return None
+    a, b = (ctx.expr(x.text)[0] for x in s.items)
+    if a.free_symbols or b.free_symbols or not (a.is_extended_real and b.is_extended_real):
+        return None
+    if (a < b) is not sp.true:
+        return None
+    return sp.Interval(a, b, s.open == "(", s.close == ")")
+
+
+def _ineq_set(ctx: _Ctx, rel: _Rel):
+    """The set of reals satisfying a one-variable inequality (chain), else ``None``."""
+    sp = _sympy()
+    exprs = [ctx.expr(t)[0] for t in rel.sides]
+    syms = set().union(*(e.free_symbols for e in exprs))
+    if len(syms) != 1:
+        return None
+    x = syms.pop()
+    funcs = {"<": sp.Lt, ">": sp.Gt, "\\leq": sp.Le, "\\geq": sp.Ge, "\\neq": sp.Ne}
+    result = sp.S.Reals
+    for lhs, op, rhs in zip(exprs, rel.ops, exprs[1:]):
+        if rhs == x and not lhs.free_symbols:
+            lhs, op, rhs = rhs, _FLIP[op], lhs
+        if lhs == x and not rhs.free_symbols and rhs.is_extended_real:
+            piece = {"<": sp.Interval.open(-sp.oo, rhs), "\\leq": sp.Interval(-sp.oo, rhs),
+                     ">": sp.Interval.open(rhs, sp.oo), "\\geq": sp.Interval(rhs, sp.oo),
+                     "\\neq": sp.Union(sp.Interval.open(-sp.oo, rhs), sp.Interval.open(rhs, sp.oo))}[op]
+        else:
+            piece = sp.solveset(funcs[op](lhs, rhs), x, sp.S.Reals)
+            if not isinstance(piece, sp.Set) or isinstance(piece, sp.ConditionSet):
+                return None
+        result = sp.Intersection(result, piece)
+    return result
+
+
+def _as_set(ctx: _Ctx, s: Any):
+    """A set of reals for interval-like answers, else ``None``."""
+    sp = _sympy()
+    if isinstance(s, _Const):
+        return sp.S.EmptySet if s.name == "empty" else sp.S.Reals
+    if isinstance(s, _Seq):
+        return _interval(ctx, s)
+    if isinstance(s, _Inter):
+        parts = [_as_set(ctx, x) for x in s.items]
+        return None if any(x is None for x in parts) else sp.Intersection(*parts)
+    if isinstance(s, (_Union, _Set)) and not (isinstance(s, _Set) and s.braced):
+        parts = [_as_set(ctx, x) for x in s.items]
+        return None if any(x is None for x in parts) else sp.Union(*parts)
+    if isinstance(s, _Set):  # \{1, 2\}: a finite set of reals
+        if not all(isinstance(x, _Scalar) for x in s.items):
+            return None
+        values = [ctx.expr(x.text)[0] for x in s.items]
+        return sp.FiniteSet(*values) if all(v.is_number and v.is_extended_real for v in values) else None
+    if _is_ineq(s):
+        return _ineq_set(ctx, s)
+    return None
+
+
+def _sets_equal(a, b) -> bool:
+    sp = _sympy()
+    return a == b or a.symmetric_difference(b) == sp.S.EmptySet
+
+
 def _rel_equal(ctx: _Ctx, g: _Rel, p: _Rel) -> tuple[bool, str]:
-    """Same relation (or its mirror image); equations also up to a non-zero factor."""
-    if p.op == g.op and _scalar_equal(ctx, g.lhs, p.lhs)[0] and _scalar_equal(ctx, g.rhs, p.rhs)[0]:
-        return True, "equation_equal"
-    if p.op == _FLIP[g.op] and _scalar_equal(ctx, g.lhs, p.rhs)[0] and _scalar_equal(ctx, g.rhs, p.lhs)[0]:
-        return True, "equation_equal"
-    if g.op == p.op == "=":
-        sp = _sympy()
-        gl, _ = ctx.expr(g.lhs)
-        gr, _ = ctx.expr(g.rhs)
-        pl, _ = ctx.expr(p.lhs)
-        pr, _ = ctx.expr(p.rhs)
-        gd, pd = sp.expand(gl - gr), sp.expand(pl - pr)
-        if pd == 0 or gd == 0:
-            return (gd == pd), "equation_equal" if gd == pd else "not_equal"
-        ratio = sp.simplify(gd / pd)
-        if ratio.is_number and ratio != 0 and ratio.is_finite:
+    """Same relation (or its mirror image); equations also up to a non-zero factor;
+    inequalities also as sets of reals."""
+    if len(g.ops) == 1 and len(p.ops) == 1:
+        go, po = g.ops[0], p.ops[0]
+        (gl, gr), (pl, pr) = g.sides, p.sides
+        if po == go and _scalar_equal(ctx, gl, pl)[0] and _scalar_equal(ctx, gr, pr)[0]:
             return True, "equation_equal"
+        if po == _FLIP[go] and _scalar_equal(ctx, gl, pr)[0] and _scalar_equal(ctx, gr, pl)[0]:
+            return True, "equation_equal"
+        if go == po == "=":
+            sp = _sympy()
+            gd = sp.expand(ctx.expr(gl)[0] - ctx.expr(gr)[0])
+            pd = sp.expand(ctx.expr(pl)[0] - ctx.expr(pr)[0])
+            if pd == 0 or gd == 0:
+                return (gd == pd), "equation_equal" if gd == pd else "not_equal"
+            ratio = sp.simplify(gd / pd)
+            if ratio.is_number and ratio != 0 and ratio.is_finite:
+                return True, "equation_equal"
+            return False, "not_equal"
+    if _is_ineq(g) and _is_ineq(p):
+        a, b = _as_set(ctx, g), _as_set(ctx, p)
+        if a is not None and b is not None:
+            ok = _sets_equal(a, b)
+            return ok, "set_equal" if ok else "not_equal"
     return False, "not_equal"
 
 
@@ -1106,6 +1777,17 @@ def _struct_equal(ctx: _Ctx, g: Any, p: Any) -> tuple[bool, str]:
     """Compare parsed structures (gold first)."""
     if isinstance(g, _Scalar) and isinstance(p, _Scalar):
         return _scalar_equal(ctx, g.text, p.text)
+    if isinstance(g, _Rel) and isinstance(p, _Rel):
+        return _rel_equal(ctx, g, p)
+    if _setlike(g) or _setlike(p):
+        if isinstance(g, _Union) and isinstance(p, _Union) and _match_unordered(ctx, g.items, p.items):
+            return True, "structure_equal"
+        a, b = _as_set(ctx, g), _as_set(ctx, p)
+        if a is not None and b is not None:
+            ok = _sets_equal(a, b)
+            return ok, "set_equal" if ok else "not_equal"
+        if isinstance(g, _Union) and isinstance(p, _Union):
+            return False, "not_equal"
     if isinstance(g, _Seq) and isinstance(p, _Seq):
         if (g.open, g.close) != (p.open, p.close) or len(g.items) != len(p.items):
             return False, "structure_mismatch"
@@ -1113,6 +1795,9 @@ def _struct_equal(ctx: _Ctx, g: Any, p: Any) -> tuple[bool, str]:
         return ok, "structure_equal" if ok else "not_equal"
     if isinstance(g, _Seq) and isinstance(p, _Set) and not p.braced and (g.open, g.close) == ("(", ")"):
         ok = len(g.items) == len(p.items) and all(_struct_equal(ctx, a, b)[0] for a, b in zip(g.items, p.items))
+        return ok, "structure_equal" if ok else "not_equal"
+    if isinstance(g, _Set) and not g.braced and isinstance(p, _Seq) and (p.open, p.close) == ("(", ")"):
+        ok = _match_unordered(ctx, g.items, p.items)  # a list of solutions in parentheses
         return ok, "structure_equal" if ok else "not_equal"
     if isinstance(g, _Set) and isinstance(p, _Set) or isinstance(g, _Union) and isinstance(p, _Union):
         ok = _match_unordered(ctx, g.items, p.items)
@@ -1131,39 +1816,265 @@ def _struct_equal(ctx: _Ctx, g: Any, p: Any) -> tuple[bool, str]:
         pairs = zip(flat, seq.items) if mat is g else zip(seq.items, flat)
         ok = all(_struct_equal(ctx, a, b)[0] for a, b in pairs)
         return ok, "structure_equal" if ok else "not_equal"
-    if isinstance(g, _Rel) and isinstance(p, _Rel):
-        return _rel_equal(ctx, g, p)
+    if isinstance(g, _Const) and isinstance(p, _Const):
+        return g.name == p.name, "structure_equal" if g.name == p.name else "not_equal"
     return False, "structure_mismatch"
 
 
-def is_equivalent(gold: str | None, pred: str | None) -> EquivResult:
+# ----------------------------------------------------------------------------
+# Parsed canonical forms
+# ----------------------------------------------------------------------------
+
+def _desc(ctx: _Ctx, s: Any) -> str:
+    """Canonical form of a structure (raises on unparseable parts)."""
+    sp = _sympy()
+    if isinstance(s, _Scalar):
+        return sp.sstr(ctx.expr(s.text)[0])
+    if isinstance(s, _Seq):
+        if (s.open, s.close) != ("(", ")"):
+            iv = _interval(ctx, s)
+            if iv is not None:
+                return str(iv)
+            return s.open + ", ".join(_desc(ctx, x) for x in s.items) + s.close
+        iv = _interval(ctx, s) if any(x.text in ("\\infty", "-\\infty") for x in s.items if isinstance(x, _Scalar)) else None
+        if iv is not None:  # (2, \infty) can only be an interval
+            return str(iv)
+        return "Tuple(" + ", ".join(_desc(ctx, x) for x in s.items) + ")"
+    if isinstance(s, _Set):
+        if _setlike(s):
+            st = _as_set(ctx, s)
+            if st is not None:
+                return str(st)
+        return "FiniteSet(" + ", ".join(_desc(ctx, x) for x in s.items) + ")"
+    if isinstance(s, (_Union, _Inter)):
+        st = _as_set(ctx, s)
+        name = type(s).__name__.strip("_").replace("Inter", "Intersection")
+        return str(st) if st is not None else name + "(" + ", ".join(_desc(ctx, x) for x in s.items) + ")"
+    if isinstance(s, _Matrix):
+        return "Matrix([" + ", ".join("[" + ", ".join(_desc(ctx, c) for c in r) + "]" for r in s.rows) + "])"
+    if isinstance(s, _Rel):
+        if s.ops == ("=",):
+            return f"Eq({_desc(ctx, _Scalar(s.sides[0]))}, {_desc(ctx, _Scalar(s.sides[1]))})"
+        st = _as_set(ctx, s) if _is_ineq(s) else None
+        if st is not None:
+            return str(st)
+        ops = {"\\leq": "<=", "\\geq": ">=", "\\neq": "!="}
+        out = _desc(ctx, _Scalar(s.sides[0]))
+        for op, side in zip(s.ops, s.sides[1:]):
+            out += f" {ops.get(op, op)} {_desc(ctx, _Scalar(side))}"
+        return out
+    if isinstance(s, _Const):
+        return "EmptySet" if s.name == "empty" else "Reals"
+    raise _Unparseable(f"cannot describe {type(s).__name__}")
+
+
+def _describe(ctx: _Ctx, n: _Norm, s: Any | None) -> str | None:
+    """The parsed canonical form of one side, or ``None`` if it cannot be parsed."""
+    cheap = _cheap_describe(n)
+    if cheap is not None or not n.text or len(n.text) > MAX_LEN:
+        return cheap
+    try:
+        if s is None:
+            s = _parse_structure(n.text)
+        d = _desc(ctx, s)
+    except (_Unparseable, _TooComplex, _SideError, RecursionError):
+        return None
+    except _sympy_errors():
+        return None
+    if isinstance(s, _Scalar) and n.assigned:
+        d = f"Eq({n.assigned}, {d})"
+    return d + "%" if n.percent else d
+
+
+# ----------------------------------------------------------------------------
+# The checker
+# ----------------------------------------------------------------------------
+
+def _with_assignment(s: Any, n: _Norm, other: Any) -> Any:
+    """``y = 2x+1`` was stripped to ``2x+1``; put the equation back when the other side is one."""
+    if isinstance(s, _Scalar) and n.assigned and "(" not in n.assigned and isinstance(other, _Rel) and other.ops == ("=",):
+        return _Rel(("=",), (n.assigned, n.text))
+    return s
+
+
+def _is_computation(ctx: _Ctx, s: Any) -> bool:
+    """A chain of equalities between numbers (``2+3=5``): its value is its last side."""
+    if not (isinstance(s, _Rel) and set(s.ops) == {"="}):
+        return False
+    try:
+        return all(not ctx.expr(side)[0].free_symbols for side in s.sides)
+    except (_Unparseable, _TooComplex):
+        return False
+
+
+def _decide(ctx: _Ctx, g: _Norm, p: _Norm) -> tuple[bool, str, Any, Any]:
+    """(equivalent, reason, gold structure, pred structure); raises when undecidable."""
+    letters = "".join(letter for letter, _ in ctx.hints.choices)
+    if letters and (g.text in letters and len(g.text) == 1) != bool(_choice_letter(p.text, letters)):
+        res = _choice_verdict(g, p, ctx.hints, full=True)
+        if res.equivalent is None:
+            raise _SideError("both", res.reason)
+        return res.equivalent, res.reason, None, None
+    gs, ps = _parse_structure(g.text), _parse_structure(p.text)
+    gs, ps = _with_assignment(gs, g, ps), _with_assignment(ps, p, gs)
+    if isinstance(gs, _Scalar) and not g.assigned and _is_computation(ctx, ps):
+        value = ps.sides[-1]  # "\sin^2 30^\circ + 1 = \frac{5}{4}": the computation's result
+        ok, why = _scalar_equal(ctx, g.text, value, g, _Norm(value, p.percent))
+    elif isinstance(gs, _Scalar) and isinstance(ps, _Scalar):
+        ok, why = _scalar_equal(ctx, g.text, p.text, g, p)
+    else:
+        ok, why = _struct_equal(ctx, gs, ps)
+    return ok, why, gs, ps
+
+
+def is_equivalent(gold: str | None, pred: str | None, *, problem: str | None = None,
+                  hints: Hints | None = None, describe: bool = True) -> EquivResult:
     """Is ``pred`` (untrusted) the same answer as ``gold`` (trusted)? Pure; no time limit.
 
-    Order: normalised string equality -> exact rationals (percent policy) -> structure
+    ``problem``: the problem statement, read by :func:`problem_hints` (or pass ``hints``)
+    for the requested base, rounding, log convention and multiple-choice options.
+    ``describe``: fill ``gold_parsed``/``pred_parsed`` with the parsed canonical forms.
+
+    Order: cheap decisions (normalised strings, choices, text, clock times, exact
+    rationals with the percent and rounding policies, base numerals) -> structure
     (ordered tuples and intervals with their bracket types, unordered sets/lists/unions
-    including ``a \\pm b``, matrices, equations up to a non-zero factor) -> sympy
-    (``expand``/``simplify`` of the difference, numeric fallback with ``REL_TOL``).
-    See the module docstring for strictness, asymmetry and the timeout caveat.
+    including ``a \\pm b``, matrices, equations up to a non-zero factor, inequalities and
+    intervals as sets of reals) -> sympy (``expand``/``simplify`` of the difference, numeric
+    fallback with ``REL_TOL``). See the module docstring for the policies.
     """
-    quick = quick_check(gold, pred)
-    if quick is not None:
+    hints = hints if hints is not None else problem_hints(problem)
+    quick = quick_check(gold, pred, hints=hints)
+    if quick is not None and (quick.gold_normalized is None or not describe):
         return quick
     g, p = _normalize(gold), _normalize(pred)
-    ctx = _Ctx()
+    ctx = _Ctx(hints)
+    gs = ps = None
+    if quick is not None:
+        ok, why = quick.equivalent, quick.reason
+    else:
+        try:
+            ok, why, gs, ps = _decide(ctx, g, p)
+        except _SideError as exc:
+            ok, why = None, exc.reason
+        except (_TooComplex, RecursionError):
+            ok, why = None, "too_complex"
+        except _Unparseable:
+            ok, why = None, "unparseable"
+        except _sympy_errors():
+            ok, why = None, "sympy_error"
+    if not describe:
+        return EquivResult(ok, why, _cheap_describe(g), _cheap_describe(p), g.text, p.text)
+    return EquivResult(ok, why, _describe(ctx, g, gs), _describe(ctx, p, ps), g.text, p.text)
+
+
+# ----------------------------------------------------------------------------
+# Answers on their own: clustering keys and fingerprints
+# ----------------------------------------------------------------------------
+
+def _struct_key(ctx: _Ctx, s: Any) -> str:
+    """An exact key: equal keys mean the structures compare equal element by element."""
+    sp = _sympy()
+    if isinstance(s, _Scalar):
+        e = ctx.expr(s.text)[0]
+        if e.has(sp.zoo, sp.nan):
+            raise _Unparseable("undefined")
+        return "e:" + sp.srepr(e)
+    if isinstance(s, _Seq):
+        return s.open + "|".join(_struct_key(ctx, x) for x in s.items) + s.close
+    if isinstance(s, _Set):
+        return ("{" if s.braced else "L{") + "|".join(_struct_key(ctx, x) for x in s.items) + "}"
+    if isinstance(s, (_Union, _Inter)):
+        return type(s).__name__ + "(" + "|".join(_struct_key(ctx, x) for x in s.items) + ")"
+    if isinstance(s, _Matrix):
+        return "M[" + "/".join("|".join(_struct_key(ctx, c) for c in r) for r in s.rows) + "]"
+    if isinstance(s, _Rel):
+        return "R(" + "|".join(s.ops) + ":" + "|".join(_struct_key(ctx, _Scalar(x)) for x in s.sides) + ")"
+    if isinstance(s, _Const):
+        return "C:" + s.name
+    raise _Unparseable("no key")
+
+
+def cheap_analysis(answer: str | None) -> Analysis | None:
+    """:func:`analyze` for answers the cheap path decides on its own (numbers, words,
+    times, numerals, empty or too long): no sympy, linear cost. ``None`` otherwise."""
+    n = _normalize(answer)
+    r = parse_rational(n.text)
+    if r is not None:
+        try:
+            fp = None if n.percent else (complex(float(r)),)
+        except OverflowError:
+            fp = None
+        return Analysis(str(r), fp, "scalar=" if n.assigned else "scalar")
+    if (not n.text or len(n.text) > MAX_LEN or _is_textual(n.text) or _time(n.text) is not None
+            or _numeral(n.text, None) is not None or re.fullmatch(r"[A-H]", n.text)):
+        return Analysis(answer_key(answer))
+    return None
+
+
+def analyze(answer: str | None) -> Analysis:
+    """Clustering data for one (predicted) answer; pure, no time limit (the pool runs it
+    with one). ``key``: :func:`answer_key` for cheap answers, else an exact key of the
+    parsed form (``0.5\\sqrt{3}`` and ``\\frac{\\sqrt3}{2}`` share one). ``fingerprint``: for
+    a scalar expression, its values at the sample points of the numeric check."""
+    cheap = cheap_analysis(answer)
+    if cheap is not None:
+        return cheap
+    n = _normalize(answer)
+    cheap_key = answer_key(answer)
+    ctx = _Ctx(NO_HINTS)
     try:
-        gs, ps = _parse_structure(g.text), _parse_structure(p.text)
-        if isinstance(gs, _Scalar) and isinstance(ps, _Scalar):
-            ok, why = _scalar_equal(ctx, g.text, p.text, g, p)
+        s = _parse_structure(n.text)
+        key = "\x1f" + _struct_key(ctx, s)  # a prefix no normalised answer starts with
+        fp = None
+        if isinstance(s, _Scalar):
+            shape = "scalar=" if n.assigned else "scalar"
         else:
-            ok, why = _struct_equal(ctx, gs, ps)
-    except _SideError as exc:
-        return EquivResult(None, exc.reason, g.text, p.text)
-    except _TooComplex:
-        return EquivResult(None, "too_complex", g.text, p.text)
-    except _Unparseable:
-        return EquivResult(None, "unparseable", g.text, p.text)
-    except RecursionError:
-        return EquivResult(None, "too_complex", g.text, p.text)
+            shape = ("rel=" if s.ops == ("=",) else "rel") if isinstance(s, _Rel) else type(s).__name__
+        if isinstance(s, _Scalar) and not n.percent:
+            e = ctx.expr(s.text)[0]
+            sp = _sympy()
+            if not e.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                syms = e.free_symbols
+                vals = _values(e, _sample_points(syms) if syms else [{}])
+                if all(v is not None and v == v for v in vals):
+                    fp = tuple(vals)  # type: ignore[arg-type]
+    except (_Unparseable, _TooComplex, RecursionError):
+        return Analysis(cheap_key)
     except _sympy_errors():
-        return EquivResult(None, "sympy_error", g.text, p.text)
-    return EquivResult(ok, why, g.text, p.text)
+        return Analysis(cheap_key)
+    return Analysis(key, fp, shape)
+
+
+def refutes(a: Analysis, b: Analysis) -> bool:
+    """True when two analyses prove the answers unequal without a full check: two
+    scalars whose fingerprints differ, or a scalar against a structure (a tuple, set,
+    interval, matrix or relation is never one number; only ``y = ...`` can equal an
+    equation). Only valid for pairs :func:`quick_check` could not decide."""
+    if a.shape is None or b.shape is None:
+        return False
+    sa, sb = a.shape.startswith("scalar"), b.shape.startswith("scalar")
+    if sa and sb:
+        return fingerprints_differ(a.fingerprint, b.fingerprint)
+    if sa != sb:
+        scalar, other = (a.shape, b.shape) if sa else (b.shape, a.shape)
+        return not (scalar == "scalar=" and other == "rel=")
+    return False
+
+
+def fingerprints_differ(a: tuple[complex, ...] | None, b: tuple[complex, ...] | None) -> bool:
+    """True when two fingerprints prove the answers unequal: some sample value differs by
+    far more than ``REL_TOL`` (so the full check would also say "not equal")."""
+    if a is None or b is None:
+        return False
+    if len(a) != len(b):
+        if len(a) == 1:
+            a = a * len(b)
+        elif len(b) == 1:
+            b = b * len(a)
+        else:
+            return False
+    for x, y in zip(a, b):
+        d = abs(x - y)
+        if d > 1e-6 * max(abs(x), abs(y)) and d > 1e-15:
+            return True
+    return False
