@@ -43,20 +43,12 @@ from harness.scoring.equiv_pool import EquivPool, default_workers  # noqa: E402
 from harness.scoring.math_equiv import answer_key  # noqa: E402
 from harness.scoring.metrics import cluster_answers  # noqa: E402
 from harness.scoring.score import MathEquivVerifier, parse_output  # noqa: E402
-from model_outputs_data import EXTRACTOR, FILES, _norm, _read, majk_answers  # noqa: E402
+from model_outputs_data import EXTRACTOR, FILES, iter_outputs, majk_answers  # noqa: E402
 
 
 def load_pairs(data: Path) -> list[dict]:
-    official = {_norm(r["problem"]): r["answer"] for r in _read(data / "math500" / "test.jsonl")}
-    pairs = []
-    for name in FILES:
-        for r in _read(data / "model_outputs" / name):
-            gold = r["gold_answer"]
-            if name.startswith("skythought_") and name.endswith("_math500.jsonl"):
-                gold = official[_norm(r["question"])]
-            pairs.append({"file": name, "id": r["id"], "gold": gold, "response": r["response"],
-                          "problem": r["question"], "label": bool(r["correct"])})
-    return pairs
+    return [{"file": name, "id": r["id"], "gold": gold, "response": r["response"], "problem": r["question"],
+             "label": bool(r["correct"])} for name, r, gold in iter_outputs(data)]
 
 
 def cold_caches() -> None:

@@ -49,17 +49,23 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def load_records(data: Path) -> list[Record]:
-    """Every record of every model-output file, extracted with the task's real pipeline."""
+def iter_outputs(data: Path):
+    """``(file name, raw record, gold)`` for every model-output record, gold repaired as above."""
     official = {_norm(r["problem"]): r["answer"] for r in _read(data / "math500" / "test.jsonl")}
-    out = []
     for name in FILES:
         for r in _read(data / "model_outputs" / name):
             gold = r["gold_answer"]
             if name.startswith("skythought_") and name.endswith("_math500.jsonl"):
                 gold = official[_norm(r["question"])]
-            p = parse_output(r["response"], extractor=EXTRACTOR)
-            out.append(Record(name, r["id"], r["question"], gold, p.extracted, p.truncated, bool(r["correct"])))
+            yield name, r, gold
+
+
+def load_records(data: Path) -> list[Record]:
+    """Every record of every model-output file, extracted with the task's real pipeline."""
+    out = []
+    for name, r, gold in iter_outputs(data):
+        p = parse_output(r["response"], extractor=EXTRACTOR)
+        out.append(Record(name, r["id"], r["question"], gold, p.extracted, p.truncated, bool(r["correct"])))
     return out
 
 

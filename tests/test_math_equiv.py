@@ -426,7 +426,9 @@ def test_normalize_answer(raw, norm):
 
 
 def test_normalize_is_idempotent():
-    for gold, pred, _ in CASES:
+    from test_math_equiv_policies import CASES as POLICY_CASES
+
+    for gold, pred, _ in CASES + POLICY_CASES:
         for s in (gold, pred):
             once = normalize_answer(s)
             assert normalize_answer(once) == once, s
