@@ -31,19 +31,12 @@ DATA = REPO.parent / "shared" / "data"
 
 
 def build_requests(limit: int, max_tokens: int):
-    from harness.backends.base import GenerationRequest, SamplingParams
-    from harness.registry import get_tasks
-    from harness.runner import derive_seed
-    from harness.task import PromptChoice, render_prompt
+    """Exactly the requests ``harness eval`` sends (its prompts, seeds and order)."""
+    from harness.runner import EvalConfig, pending_requests, plan_tasks
 
-    (task,) = get_tasks(["gsm8k"])
-    docs, _, _ = task.load_docs(DATA)
-    params = SamplingParams(temperature=0.0, top_p=1.0, max_tokens=max_tokens)
-    return [
-        GenerationRequest(key=("gsm8k", d.id), n=1, params=params, seed=derive_seed(0, "gsm8k", d.id),
-                          messages=render_prompt(task, d, PromptChoice())[0])
-        for d in docs[:limit]
-    ]
+    cfg = EvalConfig(model="m", backend="openai", tasks=["gsm8k"], output=Path("unused"), limit=limit, n=1,
+                     temperature=0.0, top_p=1.0, max_tokens=max_tokens, data_dir=str(DATA))
+    return pending_requests(plan_tasks(cfg, default_n=lambda t: None), set(), cfg.seed)
 
 
 def run_lm_eval(base_url: str, model: str, reqs, concurrency: int, max_tokens: int) -> tuple[float, list[str]]:

@@ -249,7 +249,16 @@ def build_backend(cfg: EvalConfig):
                          "give a local model folder or a hub id") from None
 
 
+def _prompt_chars(request: GenerationRequest) -> int:
+    if request.prompt is not None:
+        return len(request.prompt)
+    return sum(len(m.get("content") or "") for m in request.messages)
+
+
 def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[GenerationRequest]:
+    """Requests for every document with a missing sample, longest prompt first (long
+    requests start early instead of straggling at the end; order never changes a
+    request's samples, which depend only on its own seed)."""
     requests = []
     for p in plans:
         for doc in p.docs:
@@ -258,6 +267,7 @@ def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[Genera
             messages, prompt = render_prompt(p.task, doc, p.prompt)
             requests.append(GenerationRequest(key=(p.task.name, doc.id), n=p.n, params=p.params,
                                               seed=derive_seed(seed, p.task.name, doc.id), messages=messages, prompt=prompt))
+    requests.sort(key=_prompt_chars, reverse=True)
     return requests
 
 
