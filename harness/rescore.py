@@ -22,17 +22,18 @@ from harness.store import SAMPLES, RunStore, iter_samples
 
 
 def _reverify(records: list[dict], manifest: dict, verifier) -> list[dict]:
-    out = []
-    for r in records:
-        task = manifest["tasks"].get(r["task"])
-        if task is None:
-            out.append(r)
-            continue
-        p = parse_output(r["output"], extractor=task["extractor"], reasoning_content=r.get("thinking") if r.get("thinking_separate") else None,
-                         prompt_text=r.get("prompt_text"), finish_reason=r.get("finish_reason"))
-        (v,) = verifier.verify_many([(r["gold"], p)])
-        out.append({**r, "thinking": p.thinking, "answer_text": p.answer_text, "truncated": p.truncated,
-                    "extracted": p.extracted, "verdict": v.to_dict()})
+    """Re-split, re-extract and re-check every record of a known task, in one batch (so the
+    checking pool works on them in parallel); records of unknown tasks are kept as they are."""
+    todo = [(i, r) for i, r in enumerate(records) if r["task"] in manifest["tasks"]]
+    parsed = [parse_output(r["output"], extractor=manifest["tasks"][r["task"]]["extractor"],
+                           reasoning_content=r.get("thinking") if r.get("thinking_separate") else None,
+                           prompt_text=r.get("prompt_text"), finish_reason=r.get("finish_reason"))
+              for _, r in todo]
+    verdicts = verifier.verify_many([(r["gold"], p) for (_, r), p in zip(todo, parsed)])
+    out = list(records)
+    for (i, r), p, v in zip(todo, parsed, verdicts):
+        out[i] = {**r, "thinking": p.thinking, "answer_text": p.answer_text, "truncated": p.truncated,
+                  "extracted": p.extracted, "verdict": v.to_dict()}
     return out
 
 
