@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from harness import __version__
 from harness.backends.base import BackendError
 from harness.errors import UsageError
+from harness.secrets import redact_text
 
 EXIT_USAGE = 2
 EXIT_BACKEND = 3  # a generation server failed for good (finished samples are saved)
@@ -36,24 +38,64 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _finite_float(text: str) -> float:
+    """A finite number (``nan`` and ``inf`` are refused; ranges are checked with the run's other settings)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    """A finite number of seconds > 0 (``nan``, ``inf``, 0 and negatives are refused)."""
+    try:
+        value = _finite_float(text)
+    except argparse.ArgumentTypeError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds greater than 0")
+    return value
+
+
+def _non_finite_path(value, path: str = "") -> str | None:
+    """The dotted path of the first non-finite number (NaN, Infinity, 1e999) in parsed JSON, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "value"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _non_finite_path(v, f"{path}.{k}" if path else str(k))
+        if found:
+            return found
+    return None
+
+
 def _key_values(text: str) -> dict:
-    """``--model-args`` as JSON (``'{"dtype": "float32"}'``) or ``k=v,k=v`` (values parsed as JSON when they can be)."""
+    """``--model-args`` as a JSON object (``'{"dtype": "float32"}'``) or ``k=v,k=v`` (values
+    parsed as JSON when they can be). Non-finite numbers (NaN, Infinity) are refused."""
     text = text.strip()
     if text.startswith("{"):
         try:
-            value = json.loads(text)
+            out = json.loads(text)
         except json.JSONDecodeError as exc:
             raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
-        return value
-    out = {}
-    for part in filter(None, text.split(",")):
-        if "=" not in part:
-            raise argparse.ArgumentTypeError(f"{part!r} is not key=value")
-        k, v = part.split("=", 1)
-        try:
-            out[k.strip()] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k.strip()] = v
+        if not isinstance(out, dict):
+            raise argparse.ArgumentTypeError("not a JSON object")
+    else:
+        out = {}
+        for part in filter(None, text.split(",")):
+            if "=" not in part:
+                raise argparse.ArgumentTypeError(f"{part!r} is not key=value")
+            k, v = part.split("=", 1)
+            try:
+                out[k.strip()] = json.loads(v)
+            except json.JSONDecodeError:
+                out[k.strip()] = v
+    bad = _non_finite_path(out)
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad} is not a finite number: give a finite value")
     return out
 
 
@@ -68,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tasks", required=True, help="comma-separated task names (see `harness tasks`)")
     e.add_argument("-n", "--samples", dest="n", type=_positive_int, help="samples per problem (default: the task's, or the predictions' count for replay)")
     e.add_argument("--limit", type=_positive_int, help="only the first N problems of each task")
-    e.add_argument("--seed", type=int, default=0, help="run seed; each request's seed derives from it (default 0)")
-    e.add_argument("--temperature", type=float, help="sampling temperature; 0 is greedy (default: the task's, 0.6 for math)")
-    e.add_argument("--top-p", type=float, help="nucleus sampling (default: the task's, 0.95 for math)")
+    e.add_argument("--seed", type=int, default=0, help="run seed, 0 to 2**63-1; each request's seed derives from it (default 0)")
+    e.add_argument("--temperature", type=_finite_float, help="sampling temperature; 0 is greedy (default: the task's, 0.6 for math)")
+    e.add_argument("--top-p", type=_finite_float, help="nucleus sampling (default: the task's, 0.95 for math)")
     e.add_argument("--max-tokens", type=_positive_int, help="generation cap per sample, thinking included (default: the task's)")
     e.add_argument("--output", required=True, type=Path, help="run directory; rerunning the same command resumes it")
     e.add_argument("--data-dir", help="local copies of the datasets (layout of shared/data) instead of the hub; or $HARNESS_DATA_DIR")
@@ -84,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "argument (tensor_parallel_size=8,max_model_len=32768,…); openai base_url=http://host:8000/v1,"
                         "api_key_env=NAME,concurrency=64,endpoint=chat|completions")
     e.add_argument("--allow-config-change", action="store_true", help="mix samples made with other settings into an existing run directory")
-    e.add_argument("--verify-timeout", type=float, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
+    e.add_argument("--allow-unmatched", action="store_true",
+                   help="replay: ignore predictions whose doc_id is in no task's dataset or whose sample is >= -n "
+                        "(default: they fail the run); their count is logged and kept in manifest.json")
+    e.add_argument("--verify-timeout", type=_positive_seconds, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
     e.add_argument("--workers", type=_positive_int, help="answer-checking processes (default: CPU count)")
     e.add_argument("--shard", type=_shard, metavar="INDEX/COUNT",
                    help="evaluate only documents INDEX, INDEX+COUNT, … of each task (0-based); combine with `harness merge`")
@@ -93,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="recompute results.json from a run's samples")
     s.add_argument("run", type=Path, help="run directory")
     s.add_argument("--reverify", action="store_true", help="re-extract and re-check every stored output with the current verifier")
-    s.add_argument("--verify-timeout", type=float, default=5.0)
+    s.add_argument("--verify-timeout", type=_positive_seconds, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
+    s.add_argument("--data-dir", help="--reverify of a run without docs.jsonl (made by an older harness): the data folder "
+                   "the run used, to read the problem texts (checked against the run's data hash)")
 
     g = sub.add_parser("merge", help="combine the run directories of --shard runs into one run")
     g.add_argument("shards", nargs="+", type=Path, help="run directories of shards 0/N … N-1/N")
@@ -102,11 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the available tasks")
 
     m = sub.add_parser("math-equiv", help="check whether two math answers are equivalent; prints JSON "
-                       "(equivalent: true/false/null when undecidable in time, reason, parsed and normalised forms)")
-    m.add_argument("gold", help="the reference answer (trusted)")
-    m.add_argument("pred", help="the answer to check")
+                       "(equivalent: true/false/null when undecidable in time, reason, parsed and normalised forms)",
+                       description="Forms: `math-equiv GOLD PRED` (two answers); `math-equiv GOLD --output TEXT` or "
+                       "`--output-file PATH` (a whole model output: reasoning split, then the task's extractor; prints "
+                       "what was extracted, by which rule, and the verdict); `math-equiv --batch FILE` (JSONL rows "
+                       '{"gold", "pred" or "output", "problem"?}: one JSON verdict per row, in order).')
+    m.add_argument("gold", nargs="?", help="the reference answer (trusted)")
+    m.add_argument("pred", nargs="?", help="the answer to check")
+    m.add_argument("--output", dest="output_text", metavar="TEXT", help="a whole model output to extract the answer from")
+    m.add_argument("--output-file", metavar="PATH", help="like --output, read from a UTF-8 file")
+    m.add_argument("--task", metavar="NAME", help="extract with this task's extractor (default: the math tasks' math_or_number)")
+    m.add_argument("--batch", metavar="FILE", help="JSONL file of checks; prints one JSON verdict per row")
     m.add_argument("--problem", help="the problem statement (read for a requested base, rounding, options)")
-    m.add_argument("--timeout", type=float, default=5.0, help="wall-clock limit in seconds (default 5)")
+    m.add_argument("--timeout", type=_positive_seconds, default=5.0, help="wall-clock limit in seconds per check (default 5)")
     return p
 
 
@@ -127,6 +182,11 @@ def _templates(values: list[str]) -> dict[str, str]:
         task, sep, path = v.partition("=")
         out[task if sep else "*"] = path if sep else v
     return out
+
+
+def _log(message: str) -> None:
+    """A progress or warning line on stderr, secrets redacted."""
+    print(redact_text(message), file=sys.stderr)
 
 
 def cmd_eval(args) -> int:
@@ -151,12 +211,13 @@ def cmd_eval(args) -> int:
         prompt_templates=_templates(args.prompt_template),
         model_args=args.model_args,
         allow_config_change=args.allow_config_change,
+        allow_unmatched=args.allow_unmatched,
         verify_timeout=args.verify_timeout,
         workers=args.workers,
         progress=not args.no_progress,
         shard=args.shard,
     )
-    results = run_eval(cfg, log=lambda msg: print(msg, file=sys.stderr))
+    results = run_eval(cfg, log=_log)
     print(format_table(results))
     print(f"\nresults: {args.output / 'results.json'}")
     return 0
@@ -166,7 +227,7 @@ def cmd_score(args) -> int:
     from harness.rescore import rescore_run
     from harness.summary import format_table
 
-    results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout)
+    results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout, data_dir=args.data_dir)
     print(format_table(results))
     return 0
 
@@ -195,12 +256,9 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_math_equiv(args) -> int:
-    from harness.scoring.equiv_pool import EquivPool
+    from harness.equiv_cli import run
 
-    with EquivPool(workers=1, timeout_s=args.timeout) as pool:
-        res = pool.check(args.gold, args.pred, problem=args.problem, describe=True)
-    print(json.dumps(res.to_dict(), ensure_ascii=False))
-    return 0
+    return run(args)
 
 
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "merge": cmd_merge, "tasks": cmd_tasks, "math-equiv": cmd_math_equiv}
@@ -211,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        _log(f"harness: error: {exc}")
         return EXIT_USAGE
     except BackendError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        _log(f"harness: error: {exc}")
         return EXIT_BACKEND
     except KeyboardInterrupt:
         print("harness: interrupted: finished samples are saved; rerun the same command to resume", file=sys.stderr)

@@ -2,9 +2,11 @@
 folder of JSONL/parquet copies (``--data-dir`` or ``$HARNESS_DATA_DIR``).
 
 Every source is turned into the same canonical records (the field layout of the
-local copies), so a task's field mapping is written once. The content hash of the
-canonical records is what the manifest records as the data identity: the same
-documents give the same hash whichever source they came from.
+local copies), so a task's field mapping is written once. The data identity the
+manifest records is :func:`content_hash` of the documents a task builds from the
+records (id, problem, answer, attributes: ``harness.task.Task.load_docs``), not of the
+records themselves, so fields a task does not read (a hub copy's solution, a local
+copy's url) do not change it: the same documents give the same hash from any source.
 """
 from __future__ import annotations
 

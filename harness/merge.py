@@ -1,30 +1,32 @@
 """``harness merge``: combine the run directories of ``--shard i/N`` runs into one run.
 
 Shards must come from the same command but for ``--shard`` (same model, backend
-options, seed, task versions, data, sampling and prompts) and cover every index
-0..N-1 exactly once. The merged run lists each task's documents in the order an
+options, seed, task versions, data, sampling, prompts and ``--limit``; one line names
+what differs) and cover every index 0..N-1 exactly once. Every valid row of every
+shard is read (invalid lines are skipped and reported, the shards are never changed). The merged run lists each task's documents in the order an
 unsharded run would have (shard i holds documents i, i+N, …), so its samples,
 metrics and bootstrap intervals equal those of the unsharded run.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.runner import compute_run_results
+from harness.runner import compute_run_results, settings_changes
 from harness.scoring.equiv_pool import EquivPool
 from harness.scoring.score import VERIFIERS
-from harness.store import SAMPLES, RunStore, iter_samples, sample_key
+from harness.store import RunStore, check_run_dir, describe_lines, iter_samples, read_manifest, sample_key, warn
 
 
 def _load_shards(dirs: list[Path]) -> list[tuple[int, dict, Path]]:
     shards = []
     for d in dirs:
-        manifest = RunStore.peek_manifest(d)
+        manifest = read_manifest(d)
         if manifest is None:
             raise UsageError(f"{d} is not a run directory (no manifest.json): give the --output folders of the shard runs")
         shard = manifest["run"].get("shard")
-        if shard is None:
+        if not isinstance(shard, dict) or not isinstance(shard.get("index"), int) or not isinstance(shard.get("count"), int):
             raise UsageError(f"{d} is not a shard run (it was not made with --shard i/N)")
         shards.append((shard["index"], manifest, Path(d)))
     counts = {m["run"]["shard"]["count"] for _, m, _ in shards}
@@ -39,58 +41,91 @@ def _load_shards(dirs: list[Path]) -> list[tuple[int, dict, Path]]:
     return sorted(shards, key=lambda s: s[0])
 
 
-def _same_run(shards: list[tuple[int, dict, Path]]) -> None:
-    def identity(m):
+def _shard_changes(first: dict, other: dict) -> list[str]:
+    """What differs between two shards' commands (run-wide settings, tasks, each task's
+    settings and --limit), as short phrases; empty when they come from one command."""
+    def run(m):
         return {k: v for k, v in m["run"].items() if k != "shard"}
 
+    changes = [phrase for _, phrase in settings_changes(run(first), run(other))]
+    if set(first["tasks"]) != set(other["tasks"]):
+        changes.append(f"tasks {','.join(sorted(first['tasks']))} -> {','.join(sorted(other['tasks']))}")
+    for name in sorted(set(first["tasks"]) & set(other["tasks"])):
+        a, b = first["tasks"][name], other["tasks"][name]
+        changes += [f"{name} {phrase}" for _, phrase in settings_changes(a["settings"], b["settings"])]
+        if a.get("limit") != b.get("limit"):
+            changes.append(f"{name} --limit {a.get('limit') or 'none'} -> {b.get('limit') or 'none'}")
+    fp, fp0 = other.get("backend", {}).get("weights_fingerprint"), first.get("backend", {}).get("weights_fingerprint")
+    if fp and fp0 and fp != fp0 and "model weights (local folder) changed" not in changes:
+        changes.append("model weights changed")
+    return changes
+
+
+def _same_run(shards: list[tuple[int, dict, Path]]) -> None:
     _, first, first_dir = shards[0]
     for _, m, d in shards[1:]:
-        if identity(m) != identity(first):
-            raise UsageError(f"{d} and {first_dir} were run with different settings ({identity(m)} vs {identity(first)}): merge only shards of one command")
-        if set(m["tasks"]) != set(first["tasks"]):
-            raise UsageError(f"{d} and {first_dir} hold different tasks: merge only shards of one command")
-        for name, t in m["tasks"].items():
-            if t["settings"] != first["tasks"][name]["settings"]:
-                raise UsageError(f"task {name}: {d} and {first_dir} differ in settings: merge only shards of one command")
-        fp, fp0 = m.get("backend", {}).get("weights_fingerprint"), first.get("backend", {}).get("weights_fingerprint")
-        if fp and fp0 and fp != fp0:
-            raise UsageError(f"{d} and {first_dir} used different model weights: merge only shards of one model")
+        changes = _shard_changes(first, m)
+        if changes:
+            raise UsageError(f"{d} and {first_dir} were run with different settings ({'; '.join(changes[:4])}"
+                             f"{'; …' if len(changes) > 4 else ''}): merge only shards of one command")
 
 
 def _interleave(slices: list[list[str]]) -> list[str]:
-    """Undo ``items[i::N]``: shard i's k-th item is item k*N + i."""
+    """Undo ``items[i::N]``: shard i's k-th item is item k*N + i. Slices of lengths no
+    single list could have been cut into are a UsageError."""
     count = len(slices)
     total = sum(len(s) for s in slices)
+    if [len(s) for s in slices] != [len(range(total)[i::count]) for i in range(count)]:
+        raise UsageError(f"the shards hold {[len(s) for s in slices]} documents, which no one selection cut into "
+                         f"{count} shards gives: merge only shards of one command (same --limit)")
     return [slices[j % count][j // count] for j in range(total)]
 
 
-def merge_runs(shard_dirs: list[Path], output: Path) -> dict:
-    """Write the merged run to ``output`` (which must not hold a run yet); return its results."""
+def _merged_rows(shards: list[tuple[int, dict, Path]], log) -> dict:
+    """Every valid row of every shard by key; invalid lines are skipped and reported."""
+    rows: dict = {}
+    for _, _, d in shards:
+        skipped: list[int] = []
+        for r in iter_samples(d, skipped):
+            key = sample_key(r)
+            if key in rows and rows[key]["output"] != r["output"]:
+                raise UsageError(f"{d} and another shard disagree on {key}: the shards do not come from one command")
+            rows.setdefault(key, r)
+        if skipped:
+            log(f"{describe_lines(str(d / 'samples.jsonl'), skipped)}: skipped (the shard is left as it is)")
+    return rows
+
+
+def merge_runs(shard_dirs: list[Path], output: Path, *, log=warn) -> dict:
+    """Write the merged run to ``output`` (new or empty); return its results. On any error
+    the output directory is removed again if this call created it."""
     output = Path(output)
-    if (output / SAMPLES).exists() or RunStore.peek_manifest(output) is not None:
+    if check_run_dir(output) is not None:
         raise UsageError(f"{output} already holds a run: choose a new --output for the merge")
     shards = _load_shards([Path(d) for d in shard_dirs])
     _same_run(shards)
     manifests = [m for _, m, _ in shards]
     merged = dict(manifests[0])
+    merged.pop("schema_version", None)
     merged["run"] = {k: v for k, v in merged["run"].items() if k != "shard"}
     merged["merged_from"] = [str(d) for _, _, d in shards]
     merged["created_at"] = min(m["created_at"] for m in manifests)
     merged["updated_at"] = max(m["updated_at"] for m in manifests)
+    merged["configs"] = {cid: c for m in manifests for cid, c in m.get("configs", {}).items()}
     merged["tasks"] = {
         name: {**task, "doc_ids": _interleave([m["tasks"][name]["doc_ids"] for m in manifests])}
         for name, task in merged["tasks"].items()
     }
-    rows: dict = {}
-    for _, _, d in shards:
-        for r in iter_samples(d):
-            key = sample_key(r)
-            if key in rows and rows[key]["output"] != r["output"]:
-                raise UsageError(f"{d} and another shard disagree on {key}: the shards do not come from one command")
-            rows.setdefault(key, r)
-    with RunStore(output) as store, EquivPool() as pool:
-        store.write_manifest(merged)
-        store.append(rows.values())
-        results = compute_run_results(output, merged, VERIFIERS["math_equiv"](pool))
-        store.write_results(results)
+    rows = _merged_rows(shards, log)
+    created = not output.exists()
+    try:
+        with RunStore(output, log=log) as store, EquivPool() as pool:
+            store.write_manifest(merged)
+            store.append(rows.values())
+            results = compute_run_results(output, merged, VERIFIERS["math_equiv"](pool))
+            store.write_results(results)
+    except BaseException:
+        if created:
+            shutil.rmtree(output, ignore_errors=True)  # a merged run is derived: leave no partial one
+        raise
     return results

@@ -1,4 +1,4 @@
-"""Separate a model's chain of thought from its final answer.
+"""Separate a model's chain of thought from its final answer, and say whether it is whole.
 
 Styles recognised, tried in this order:
 
@@ -10,21 +10,40 @@ Styles recognised, tried in this order:
 4. ``<|begin_of_thought|> … <|end_of_thought|>`` (Sky-T1, Bespoke), with the answer
    optionally wrapped in ``<|begin_of_solution|> … <|end_of_solution|>``.
 
-A thinking block that opened but never closed (the token cap was hit mid-thought)
-gives ``truncated=True`` and an empty answer: the sample is scored as no answer
-and counted, never graded on half a thought.
+``status`` of a split (``finish_reason`` ``"length"`` means the output hit the token cap;
+``"stop"``, ``None`` or anything else means it did not):
+
+- ``"truncated"``: the cap was hit mid-thought (a thinking block opened and never
+  closed, or a server-side split with an empty answer, with finish ``"length"``). The
+  answer is empty: the sample is scored as no answer and counted, never graded on half
+  a thought.
+- ``"malformed"``: a thinking block opened and never closed although the model was not
+  cut off (finish ``"stop"``, ``None`` or unknown): the output is broken, not cut. The
+  answer is empty; scored as no answer and counted separately.
+- ``"ok"``: otherwise. ``answer_capped`` then says that the answer part itself ended at
+  the cap (finish ``"length"``): it may stop mid-sentence, and scoring reads only a
+  complete final answer from it (see :func:`harness.scoring.score.parse_output`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+STATUSES = ("ok", "truncated", "malformed")
+CAP_REACHED = "length"  # the finish_reason of an output that hit the token cap
 
 
 @dataclass(frozen=True)
 class ReasoningSplit:
     thinking: str | None
     answer: str
-    truncated: bool = False
+    status: str = "ok"
     style: str = "none"
+    answer_capped: bool = False
+
+    @property
+    def truncated(self) -> bool:
+        """The cap was hit mid-thought."""
+        return self.status == "truncated"
 
 
 @dataclass(frozen=True)
@@ -50,18 +69,26 @@ def _strip_answer_wrapper(text: str, style: _TagStyle) -> str:
     return text.strip()
 
 
+def _answered(thinking: str | None, answer: str, style: str, capped: bool) -> ReasoningSplit:
+    """A split whose thought (if any) closed: ``"truncated"`` only when the cap left no answer at all."""
+    if capped and not answer:
+        return ReasoningSplit(thinking, "", "truncated", style)
+    return ReasoningSplit(thinking, answer, "ok", style, answer_capped=capped)
+
+
 def split_reasoning(text: str, *, reasoning_content: str | None = None, prompt_text: str | None = None,
                     finish_reason: str | None = None) -> ReasoningSplit:
-    """Split ``text`` (a raw completion) into thinking and answer.
+    """Split ``text`` (a raw completion) into thinking and answer, with its status
+    (module docstring).
 
     ``prompt_text`` is the rendered prompt when known: if it ends with an opening
     tag, the completion starts inside the thinking block. ``finish_reason`` tells a
-    server-side split whose answer is empty because the cap hit mid-thought
-    (``"length"``) from one that simply answered nothing.
+    thought cut by the token cap (``"length"``) from a malformed one, and an empty
+    answer cut by the cap from one the model simply left empty.
     """
+    capped = finish_reason == CAP_REACHED
     if reasoning_content is not None:
-        truncated = finish_reason == "length" and not text.strip()
-        return ReasoningSplit(thinking=reasoning_content, answer=text.strip(), truncated=truncated, style="reasoning_content")
+        return _answered(reasoning_content, text.strip(), "reasoning_content", capped)
     prompt_tail = (prompt_text or "").rstrip()
     for style in _STYLES:
         opened_in_prompt = prompt_tail.endswith(style.open)
@@ -72,8 +99,8 @@ def split_reasoning(text: str, *, reasoning_content: str | None = None, prompt_t
         if has_close:
             head, tail = text.rsplit(style.close, 1)
             thinking = head.split(style.open, 1)[1] if style.open in head else head
-            return ReasoningSplit(thinking=thinking.strip(), answer=_strip_answer_wrapper(tail, style), style=style.name)
-        # Opened (in the output or in the prompt) but never closed: the cap was hit mid-thought.
+            return _answered(thinking.strip(), _strip_answer_wrapper(tail, style), style.name, capped)
+        # Opened (in the output or in the prompt) but never closed.
         thinking = text.split(style.open, 1)[1] if has_open else text
-        return ReasoningSplit(thinking=thinking.strip(), answer="", truncated=True, style=style.name)
-    return ReasoningSplit(thinking=None, answer=text.strip())
+        return ReasoningSplit(thinking.strip(), "", "truncated" if capped else "malformed", style.name)
+    return _answered(None, text.strip(), "none", capped)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import re
+import json
+import math
 import shutil
 import subprocess
 import sys
@@ -26,11 +27,13 @@ from harness.backends.base import Generation, GenerationRequest, SamplingParams
 from harness.data import resolve_data_dir
 from harness.errors import UsageError
 from harness.registry import get_tasks
-from harness.results import group_samples, task_results
+from harness.results import run_results
 from harness.scoring.equiv_pool import EquivPool
+from harness.scoring.extract import EXTRACTORS
 from harness.scoring.score import VERIFIERS, parse_output
-from harness.store import RunStore, iter_samples
-from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
+from harness.secrets import redact
+from harness.store import RunStore, check_run_dir, iter_samples, write_docs
+from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, load_template, render_prompt
 
 BACKENDS = ("transformers", "vllm", "openai", "replay")
 
@@ -56,6 +59,7 @@ class EvalConfig:
     prompt_templates: dict[str, str] = field(default_factory=dict)
     model_args: dict = field(default_factory=dict)
     allow_config_change: bool = False
+    allow_unmatched: bool = False  # replay: ignore predictions that match no document (or sample >= n)
     shard: tuple[int, int] | None = None  # (index, count): evaluate documents index, index+count, ...
     verify_timeout: float = 5.0
     workers: int | None = None
@@ -71,37 +75,21 @@ class TaskPlan:
     data_source: str
     data_hash: str
     prompt: PromptChoice
+    template_sha256: str = ""
 
     def settings(self) -> dict:
-        """What must match for samples of this task to be mixed into one run."""
+        """What must match for samples of this task to be mixed into one run: task version,
+        data, n, sampling, prompt (template by content), extractor and verifier versions."""
         return {
             "version": self.task.version,
             "data_hash": self.data_hash,
             "n": self.n,
             "sampling": {"temperature": self.params.temperature, "top_p": self.params.top_p,
                          "max_tokens": self.params.max_tokens, "stop": list(self.params.stop)},
-            "prompt": self.prompt.describe(),
+            "prompt": {**self.prompt.describe(), "template_sha256": self.template_sha256},
+            "extractor": {"name": self.task.extractor, "version": str(getattr(EXTRACTORS.get(self.task.extractor), "version", "1"))},
+            "verifier": {"name": self.task.verifier, "version": str(getattr(VERIFIERS.get(self.task.verifier), "version", "1"))},
         }
-
-
-_SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
-_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def _mask_urls(value):
-    if isinstance(value, str):
-        return _URL_USERINFO.sub("***@", value)
-    if isinstance(value, list):
-        return [_mask_urls(v) for v in value]
-    return value
-
-
-def redact(options: dict) -> dict:
-    """Backend options as written to run files: secret-looking keys' values and credentials
-    inside URLs are replaced. Secrets belong in environment variables; this keeps one passed
-    by mistake out of runs."""
-    return {k: "<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) and not k.lower().endswith("_env") else _mask_urls(v)
-            for k, v in options.items()}
 
 
 def derive_seed(seed: int, task: str, doc_id: str) -> int:
@@ -127,6 +115,19 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+MAX_SEED = 2**63 - 1  # the largest seed torch and numpy accept; request seeds derive from it (31-bit)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value, low: int, high: int | None = None) -> bool:
+    """None (the default), or an int (not a bool) within [low, high]."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= low
+                             and (high is None or value <= high))
+
+
 def _check_config(cfg: EvalConfig) -> None:
     if cfg.backend not in BACKENDS:
         raise UsageError(f"unknown backend {cfg.backend!r}: choose one of {', '.join(BACKENDS)}")
@@ -137,12 +138,16 @@ def _check_config(cfg: EvalConfig) -> None:
     if cfg.prompt.mode not in PROMPT_MODES:
         raise UsageError(f"unknown prompt mode {cfg.prompt.mode!r}: choose one of {', '.join(PROMPT_MODES)}")
     checks = [
-        (cfg.n is not None and cfg.n < 1, f"-n must be at least 1, got {cfg.n}"),
-        (cfg.limit is not None and cfg.limit < 1, f"--limit must be at least 1, got {cfg.limit}"),
-        (cfg.temperature is not None and cfg.temperature < 0, f"--temperature must be >= 0, got {cfg.temperature}"),
-        (cfg.top_p is not None and not 0 < cfg.top_p <= 1, f"--top-p must be in (0, 1], got {cfg.top_p}"),
-        (cfg.max_tokens is not None and cfg.max_tokens < 1, f"--max-tokens must be at least 1, got {cfg.max_tokens}"),
-        (cfg.verify_timeout <= 0, f"--verify-timeout must be positive, got {cfg.verify_timeout}"),
+        (not _whole(cfg.n, 1), f"-n must be a whole number >= 1, got {cfg.n}"),
+        (not _whole(cfg.limit, 1), f"--limit must be a whole number >= 1, got {cfg.limit}"),
+        (not _whole(cfg.max_tokens, 1), f"--max-tokens must be a whole number >= 1, got {cfg.max_tokens}"),
+        (not _whole(cfg.workers, 1), f"--workers must be a whole number >= 1, got {cfg.workers}"),
+        (cfg.seed is None or not _whole(cfg.seed, 0, MAX_SEED), f"--seed must be a whole number from 0 to 2**63-1, got {cfg.seed}"),
+        (cfg.temperature is not None and not (_finite(cfg.temperature) and cfg.temperature >= 0),
+         f"--temperature must be a finite number >= 0, got {cfg.temperature}"),
+        (cfg.top_p is not None and not (_finite(cfg.top_p) and 0 < cfg.top_p <= 1), f"--top-p must be in (0, 1], got {cfg.top_p}"),
+        (not (_finite(cfg.verify_timeout) and cfg.verify_timeout > 0),
+         f"--verify-timeout must be a finite number of seconds > 0, got {cfg.verify_timeout}"),
         (not cfg.tasks, "--tasks is empty: name at least one task (see `harness tasks`)"),
         (cfg.shard is not None and not 0 <= cfg.shard[0] < cfg.shard[1],
          f"--shard {cfg.shard and '/'.join(map(str, cfg.shard))} is out of range: use INDEX/COUNT with 0 <= INDEX < COUNT"),
@@ -150,6 +155,8 @@ def _check_config(cfg: EvalConfig) -> None:
     for bad, message in checks:
         if bad:
             raise UsageError(message)
+    if cfg.backend == "openai":
+        build_backend(cfg)  # its options and credentials, checked before anything is written (no connection is made)
 
 
 def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[TaskPlan]:
@@ -172,8 +179,25 @@ def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[
         n = cfg.n or default_n(task.name) or g.n
         template = cfg.prompt_templates.get(task.name, cfg.prompt_templates.get("*"))
         prompt = PromptChoice(mode=cfg.prompt.mode, system=cfg.prompt.system, template=template)
-        plans.append(TaskPlan(task, docs, n, params, source, data_hash, prompt))
+        plans.append(TaskPlan(task, docs, n, params, source, data_hash, prompt, template_sha256(task, prompt)))
     return plans
+
+
+def template_sha256(task: Task, choice: PromptChoice) -> str:
+    """The sha256 of the source text of the prompt template ``choice`` selects (its content, not its path)."""
+    name = choice.template or (task.prompt.chat if choice.mode == "chat" else task.prompt.base)
+    loaded = load_template(task, name)
+    source = Path(loaded.filename) if loaded.filename and Path(loaded.filename).is_file() else Path(name)
+    return "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, streamed."""
+    try:
+        with open(path, "rb") as fh:
+            return "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} ({exc.strerror}): give a readable file") from None
 
 
 def shard_slice(items: list, index: int, count: int) -> list:
@@ -181,40 +205,140 @@ def shard_slice(items: list, index: int, count: int) -> list:
     return items[index::count]
 
 
-def _run_identity(cfg: EvalConfig) -> dict:
-    identity = {"backend": cfg.backend, "model": cfg.model, "model_args": redact(cfg.model_args), "seed": cfg.seed}
-    if cfg.shard is not None:
-        identity["shard"] = {"index": cfg.shard[0], "count": cfg.shard[1]}
-    return identity
+# Settings whose values are content hashes: a change is reported as "<label> changed".
+_HASHED = {"predictions_sha256": "replay predictions file content", "weights_fingerprint": "model weights (local folder)",
+           "prompt.template_sha256": "prompt template content", "data_hash": "data"}
+
+
+def run_settings(cfg: EvalConfig) -> dict:
+    """The run-wide part of every task's config: backend, model, its local weights, backend
+    options (secrets redacted), seed and, for replay, the predictions file's content hash."""
+    settings = {"backend": cfg.backend, "model": cfg.model, "model_args": redact(cfg.model_args), "seed": cfg.seed}
+    if cfg.backend == "replay":
+        settings["predictions_sha256"] = file_sha256(cfg.predictions)
+    fingerprint = local_weights_fingerprint(cfg)
+    if fingerprint:
+        settings["weights_fingerprint"] = fingerprint
+    return settings
+
+
+def local_weights_fingerprint(cfg: EvalConfig) -> str | None:
+    """The weights fingerprint of a local model folder for the in-process backends, computed
+    before any model is loaded (the same one their ``describe()`` reports); None otherwise."""
+    if cfg.backend not in ("transformers", "vllm") or not cfg.model or not Path(cfg.model).is_dir():
+        return None
+    _backend_module("transformers")  # a missing dependency is the same one-line error as building it
+    from harness.backends.transformers_backend import weights_fingerprint
+
+    return weights_fingerprint(Path(cfg.model))
+
+
+def config_id(settings: dict) -> str:
+    """A short id of a task's full settings (written into every row made under them)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _shown(value) -> str:
+    return "none" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def settings_changes(old: dict, new: dict, *, only_old_keys: bool = False) -> list[tuple[str, str]]:
+    """What differs from ``old`` to ``new``: ``(setting, phrase)`` pairs such as
+    ``("seed", "seed 0 -> 7")`` or ``("prompt.template_sha256", "prompt template content
+    changed")``. ``only_old_keys``: ignore settings ``old`` lacks (older manifests)."""
+    before, after = _flatten(old), _flatten(new)
+    keys = list(before) + [k for k in after if k not in before and not only_old_keys]
+    return [(k, f"{_HASHED[k]} changed" if k in _HASHED else f"{k} {_shown(before.get(k))} -> {_shown(after.get(k))}")
+            for k in keys if before.get(k) != after.get(k)]
+
+
+def task_config(run: dict, plan: TaskPlan) -> dict:
+    """Everything that changes a task's samples or verdicts (hashed by :func:`config_id`)."""
+    return {"task": plan.task.name, **run, **plan.settings()}
+
+
+def previous_config(old: dict, task: str) -> tuple[dict, bool] | None:
+    """The settings ``task``'s rows in an old manifest were last made under, and whether they
+    come from a schema-1 manifest (which lacks some settings); None if the task is new."""
+    entry = old["tasks"].get(task)
+    if entry is None:
+        return None
+    cid = entry.get("config")
+    if cid is None:
+        run = {k: v for k, v in old["run"].items() if k != "shard"}
+        return {"task": task, **run, **entry["settings"]}, True
+    if cid not in old.get("configs", {}):
+        raise UsageError(f"manifest.json names config {cid!r} for task {task} but does not hold it: "
+                         "the run directory is damaged; choose a new --output")
+    return old["configs"][cid]["settings"], False
+
+
+def config_changes(old: dict, run: dict, configs: dict[str, dict], shard: dict | None) -> list[str]:
+    """Every setting that differs between an old manifest and this invocation's task configs:
+    run-wide ones once, task ones prefixed with the task name."""
+    changes: list[str] = []
+    if old["run"].get("shard") != shard:
+        changes.append(f"shard {_shard_text(old['run'].get('shard'))} -> {_shard_text(shard)}")
+    for name, now in configs.items():
+        before = previous_config(old, name)
+        if before is None:
+            continue
+        for key, phrase in settings_changes(before[0], now, only_old_keys=before[1]):
+            phrase = phrase if key.split(".")[0] in run else f"{name} {phrase}"
+            if phrase not in changes:
+                changes.append(phrase)
+    return changes
+
+
+def _shard_text(shard: dict | None) -> str:
+    return "none" if shard is None else f"{shard['index']}/{shard['count']}"
 
 
 def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan]) -> dict:
-    """The manifest for this invocation; refuses to mix differing settings into an old run."""
-    identity = _run_identity(cfg)
+    """The manifest for this invocation. Refuses, in one line naming what changed, to mix
+    rows made under other settings into an old run unless ``cfg.allow_config_change``; the
+    manifest keeps every config rows were made under (``configs``: id -> settings, times)."""
+    run = run_settings(cfg)
+    shard = {"index": cfg.shard[0], "count": cfg.shard[1]} if cfg.shard is not None else None
+    configs = {p.task.name: task_config(run, p) for p in plans}
     if old and not cfg.allow_config_change:
-        diffs = [f"{k} {old['run'].get(k)!r} -> {v!r}" for k, v in identity.items() if old["run"].get(k) != v]
-        for p in plans:
-            before = old.get("tasks", {}).get(p.task.name)
-            if before:
-                now = p.settings()
-                diffs += [f"{p.task.name} {k} {before['settings'].get(k)!r} -> {v!r}" for k, v in now.items() if before["settings"].get(k) != v]
-        if diffs:
+        changes = config_changes(old, run, configs, shard)
+        if changes:
             raise UsageError(
-                f"{cfg.output} holds a run with other settings ({'; '.join(diffs[:3])}"
-                f"{'; …' if len(diffs) > 3 else ''}): use a new --output, or pass --allow-config-change to mix them"
+                f"{cfg.output} holds samples made with other settings ({'; '.join(changes[:4])}"
+                f"{'; …' if len(changes) > 4 else ''}): use a new --output, or pass --allow-config-change to mix them"
             )
+    now = _now()
     manifest = dict(old or {})
-    manifest.setdefault("created_at", _now())
-    manifest.update({"updated_at": _now(), "harness": {"version": __version__, **git_commit()}, "run": identity})
+    manifest.pop("schema_version", None)
+    manifest.setdefault("created_at", now)
+    manifest.update({"updated_at": now, "harness": {"version": __version__, **git_commit()},
+                     "run": {**run, **({"shard": shard} if shard else {})}})
+    stored = dict(manifest.get("configs", {}))
     tasks = dict(manifest.get("tasks", {}))
     for p in plans:
+        cid = config_id(configs[p.task.name])
+        stored[cid] = {**stored.get(cid, {"settings": configs[p.task.name], "first_used": now}), "last_used": now}
         tasks[p.task.name] = {
             **p.task.describe(),
             "data_source": p.data_source,
             "settings": p.settings(),
+            "config": cid,
+            "limit": cfg.limit,
             "attr_fields": list(p.task.attr_fields),
             "doc_ids": [d.id for d in p.docs],
         }
+    manifest["configs"] = stored
     manifest["tasks"] = tasks
     return manifest
 
@@ -227,18 +351,23 @@ _BACKEND_CLASSES = {
 }
 
 
+def _backend_module(backend: str):
+    """The module of an in-process or server backend; a missing dependency is a UsageError."""
+    module_name, _, extra = _BACKEND_CLASSES[backend]
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"--backend {backend} needs {exc.name or 'a missing package'}: "
+                         f"pip install 'harness[{extra}]' (on CPU machines: bash scripts/setup.sh)") from None
+
+
 def build_backend(cfg: EvalConfig):
     """The backend for ``cfg``; a missing dependency, bad option or unloadable model is a UsageError."""
     if cfg.backend == "replay":
         from harness.backends.replay import ReplayBackend
 
         return ReplayBackend(cfg.predictions)
-    module_name, class_name, extra = _BACKEND_CLASSES[cfg.backend]
-    try:
-        backend_class = getattr(importlib.import_module(module_name), class_name)
-    except ImportError as exc:
-        raise UsageError(f"--backend {cfg.backend} needs {exc.name or 'a missing package'}: "
-                         f"pip install 'harness[{extra}]' (on CPU machines: bash scripts/setup.sh)") from None
+    backend_class = getattr(_backend_module(cfg.backend), _BACKEND_CLASSES[cfg.backend][1])
     try:
         return backend_class(cfg.model, **cfg.model_args)
     except TypeError as exc:
@@ -297,36 +426,28 @@ def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[
             "finish_reason": g.finish_reason,
             "prompt_tokens": g.prompt_tokens,
             "completion_tokens": g.completion_tokens,
+            "thinking_tokens": g.thinking_tokens,
+            "answer_tokens": g.answer_tokens,
             "latency_s": g.latency_s,
         })
     return rows
 
 
 def compute_run_results(run_dir: Path, manifest: dict, verifier, task_names: list[str] | None = None) -> dict:
-    grouped = group_samples(iter_samples(run_dir))
-    names = task_names or list(manifest["tasks"])
-    out = {"tasks": {}, "breakdowns": {}, "counts": {}}
-    for name in names:
-        info = manifest["tasks"][name]
-        res = task_results(grouped.get(name, {}), doc_ids=info["doc_ids"], n=info["settings"]["n"],
-                           attr_fields=info.get("attr_fields", []), same=verifier.same, key=verifier.key,
-                           prepare=getattr(verifier, "prepare", None))
-        out["tasks"][name] = res["metrics"]
-        if res["breakdowns"]:
-            out["breakdowns"][name] = res["breakdowns"]
-        out["counts"][name] = res["counts"]
-    out["run"] = {**manifest["run"], "model_args": manifest["run"].get("model_args", {}),
-                  "harness_version": manifest["harness"]["version"], "git_commit": manifest["harness"].get("commit")}
-    return out
+    """results.json of a run directory (see ``harness.results``)."""
+    return run_results(iter_samples(run_dir), manifest, verifier, task_names)
 
 
 def run_eval(cfg: EvalConfig, *, log=print) -> dict:
     """Run (or resume) an evaluation; returns the results dict also written to results.json."""
     _check_config(cfg)
+    old_manifest = check_run_dir(cfg.output)
     replay = build_backend(cfg) if cfg.backend == "replay" else None
     plans = plan_tasks(cfg, default_n=(lambda t: replay.samples_per_task().get(t)) if replay else (lambda t: None))
-    old_manifest = RunStore.peek_manifest(cfg.output)
+    matching = replay.check_plans(plans, resolve_data_dir(cfg.data_dir), cfg.allow_unmatched, log) if replay else None
     manifest = reconcile_manifest(old_manifest, cfg, plans)
+    if matching is not None:
+        manifest["replay_predictions"] = matching
 
     created = not Path(cfg.output).exists()
     try:
@@ -338,7 +459,7 @@ def run_eval(cfg: EvalConfig, *, log=print) -> dict:
 
 
 def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log) -> dict:
-    with RunStore(cfg.output) as store, EquivPool(workers=cfg.workers, timeout_s=cfg.verify_timeout) as pool:
+    with RunStore(cfg.output, log=log) as store, EquivPool(workers=cfg.workers, timeout_s=cfg.verify_timeout) as pool:
         verifier = VERIFIERS["math_equiv"](pool)
         requests = pending_requests(plans, store.done, cfg.seed)
         todo = sum(r.n for r in requests) - sum((r.key[0], r.key[1], i) in store.done for r in requests for i in range(r.n))
@@ -348,9 +469,12 @@ def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log) ->
         if backend is not None:
             manifest["backend"] = backend.describe()
         store.write_manifest(manifest)
+        write_docs(cfg.output, ({"task": p.task.name, "data_hash": p.data_hash, "doc_id": d.id, "problem": d.problem,
+                                 "gold": d.answer} for p in plans for d in p.docs))  # the context `score --reverify` needs
         if requests:
             log(f"{todo} samples to generate for {len(requests)} documents ({len(store.done)} already in {cfg.output})")
-            _generate(backend, requests, plans, store, verifier, todo, cfg.progress)
+            configs = {p.task.name: manifest["tasks"][p.task.name]["config"] for p in plans}
+            _generate(backend, requests, plans, configs, store, verifier, todo, cfg.progress)
         else:
             log(f"nothing to generate: all samples are already in {cfg.output}")
         if backend is not None:
@@ -360,7 +484,8 @@ def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log) ->
     return results
 
 
-def _generate(backend, requests, plans, store, verifier, todo, progress) -> None:
+def _generate(backend, requests, plans, configs: dict[str, str], store, verifier, todo, progress) -> None:
+    """Generate ``requests`` and append their scored rows, each naming its task's config id."""
     from tqdm import tqdm
 
     by_task = {p.task.name: p for p in plans}
@@ -369,7 +494,8 @@ def _generate(backend, requests, plans, store, verifier, todo, progress) -> None
     try:
         for req, gens in backend.generate(requests):
             plan = by_task[req.key[0]]
-            written = store.append(sample_records(plan, docs[req.key], req, gens, verifier))
+            rows = sample_records(plan, docs[req.key], req, gens, verifier)
+            written = store.append({**r, "config": configs[plan.task.name]} for r in rows)
             bar.update(written)
     finally:
         bar.close()

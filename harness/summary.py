@@ -3,10 +3,12 @@ from __future__ import annotations
 
 
 def _pct(metric: dict | None) -> str:
+    """``value [lo, hi]`` in percent, with ``(n/of problems)`` when the metric is partial."""
     if not metric:
         return "-"
     lo, hi = metric["ci"]
-    return f"{100 * metric['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+    text = f"{100 * metric['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+    return text + (f" ({metric['n']}/{metric['of']} problems)" if metric.get("partial") else "")
 
 
 def _largest(metrics: dict, prefix: str) -> tuple[str, dict | None]:
@@ -17,9 +19,19 @@ def _largest(metrics: dict, prefix: str) -> tuple[str, dict | None]:
     return key, metrics[key]
 
 
+def _tokens(cost: dict | None) -> str:
+    """Mean thinking + answer tokens per sample, or completion tokens when not split; "-" if unknown."""
+    cost = cost or {}
+    if cost.get("thinking_tokens") and cost.get("answer_tokens"):
+        return f"{cost['thinking_tokens']['mean']:.0f}+{cost['answer_tokens']['mean']:.0f}"
+    return f"{cost['completion_tokens']['mean']:.0f}" if cost.get("completion_tokens") else "-"
+
+
 def format_table(results: dict) -> str:
-    """One row per task: pass@1, the largest pass@k and maj@k with 95% CIs, and counts."""
-    rows = [("task", "problems", "samples", "pass@1 % [95% CI]", "pass@k %", "maj@k %", "no answer", "truncated", "undecided")]
+    """One row per task: pass@1, the largest pass@k and maj@k with 95% CIs (marked when
+    computed over fewer problems than selected), counts, and mean tokens per sample."""
+    rows = [("task", "problems", "samples", "pass@1 % [95% CI]", "pass@k %", "maj@k %", "no answer", "truncated",
+             "malformed", "undecided", "undecided votes", "tokens (think+answer)")]
     for name, metrics in results["tasks"].items():
         c = results["counts"][name]
         pk_name, pk = _largest(metrics, "pass@")
@@ -33,7 +45,10 @@ def format_table(results: dict) -> str:
             f"{mk_name} {_pct(mk)}" if mk else "-",
             str(c["no_answer"]),
             str(c["truncated"]),
+            str(c.get("malformed", 0)),
             str(c["undecided"]),
+            str(c.get("clustering_undecided", 0)),
+            _tokens(results.get("cost", {}).get(name)),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]

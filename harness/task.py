@@ -8,6 +8,7 @@ changes whenever any of these change in a way that moves scores.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,22 @@ class Doc:
     answer: str
     attrs: dict
     record: dict
+
+
+def field_text(value) -> str | None:
+    """A record field as text: None for a missing value (None, NaN from parquet) or blank
+    text, never the string ``'None'``; integral floats (``27.0``) as integers."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def doc_identity(doc: Doc) -> dict:
+    """What the data hash covers for one document: what scoring and breakdowns read."""
+    return {"id": doc.id, "problem": doc.problem, "answer": doc.answer, "attrs": doc.attrs}
 
 
 @dataclass(frozen=True)
@@ -71,19 +88,32 @@ class Task:
     templates_dir: Path | None = None
 
     def load_docs(self, data_dir: Path | None) -> tuple[list[Doc], str, str]:
-        """All documents, the source they came from, and the content hash of their records."""
+        """All documents, the source they came from, and the data hash: the content hash of
+        the documents as the task uses them (id, problem, answer, attrs; see :func:`doc_identity`),
+        so the same documents give the same hash whichever source or extra fields they came with.
+        No records, or a record without an id, problem or answer, is a :class:`UsageError`."""
         records, source = load_records(self.name, self.dataset, data_dir)
-        docs = []
-        for i, r in enumerate(records):
-            missing = [f for f in (self.id_field, self.problem_field, self.answer_field) if f not in r]
-            if missing:
-                raise UsageError(f"task {self.name}: record {i} of {source} lacks field(s) {', '.join(missing)}: the data does not match the task's layout")
-            attrs = {f: str(r[f]) for f in self.attr_fields if f in r}
-            docs.append(Doc(id=str(r[self.id_field]), problem=str(r[self.problem_field]), answer=str(r[self.answer_field]), attrs=attrs, record=r))
+        if not records:
+            raise UsageError(f"task {self.name}: {source} holds no records: give a file with one JSON record per line")
+        docs = [self._doc(i, r, source) for i, r in enumerate(records, 1)]
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise UsageError(f"task {self.name}: {source} has duplicate ids in field {self.id_field!r}: ids must be unique")
-        return docs, source, content_hash(records)
+        return docs, source, content_hash([doc_identity(d) for d in docs])
+
+    def _doc(self, number: int, record, source: str) -> Doc:
+        """Record ``number`` (1-based) as a :class:`Doc`; a missing or empty id, problem or answer is a UsageError."""
+        where = f"task {self.name}: record {number} of {source}"
+        if not isinstance(record, dict):
+            raise UsageError(f"{where} is not a JSON object: the data does not match the task's layout")
+        fields = {f: field_text(record.get(f)) for f in (self.id_field, self.problem_field, self.answer_field)}
+        empty = [f for f, v in fields.items() if not v]
+        if empty:
+            named = f" (id {fields[self.id_field]})" if fields[self.id_field] else ""
+            raise UsageError(f"{where}{named} has no {', '.join(empty)} (missing, null or empty): fix or remove the record")
+        attrs = {f: field_text(record.get(f)) for f in self.attr_fields if field_text(record.get(f))}
+        return Doc(id=fields[self.id_field], problem=fields[self.problem_field], answer=fields[self.answer_field],
+                   attrs=attrs, record=record)
 
     def describe(self) -> dict:
         return {

@@ -5,27 +5,21 @@ All five share one shape (a problem, a reference answer, a final answer in
 the extractor differ, so one factory builds them.
 
 Local layout (``--data-dir DIR``) is that of ``shared/data``; the hub sources are
-converted into the same records (ids included), so replay files and run stores
-refer to the same ``doc_id`` whichever source was used.
+converted into records with the same ids, order and answers, so replay files and run
+stores refer to the same ``doc_id`` whichever source was used, and the same texts give
+the same data hash (it covers the documents, not the records' other fields).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from harness.data import DatasetSpec, HubSource
-from harness.task import GenerationDefaults, PromptSpec, Task
+from harness.task import GenerationDefaults, PromptSpec, Task, field_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 MATH_PROMPT = PromptSpec(chat="reason_boxed.jinja", base="math_base.jinja", base_stop=("\n\nProblem:",))
 GSM8K_PROMPT = PromptSpec(chat="reason_boxed.jinja", base="gsm8k_base.jinja", base_stop=("\n\nQuestion:",))
-
-
-def _int_text(value) -> str:
-    """Integral answers as plain integers (hub copies store some as floats, e.g. 27.0)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _gsm8k_from_hub(parts: list[list[dict]]) -> list[dict]:
@@ -40,21 +34,39 @@ def _gsm8k_from_hub(parts: list[list[dict]]) -> list[dict]:
     ]
 
 
+_ROMAN = {"I": 1, "II": 2}
+
+
+def _aime_order(doc_id: str) -> tuple:
+    """Sort key of an AIME id such as ``2024-II-7``: year, contest, number (unknown shapes last)."""
+    year, _, rest = str(doc_id).partition("-")
+    contest, _, number = rest.partition("-")
+    if not (year.isdigit() and contest in _ROMAN and number.isdigit()):
+        return (1, str(doc_id))
+    return (0, int(year), _ROMAN[contest], int(number))
+
+
 def _aime24_from_hub(parts: list[list[dict]]) -> list[dict]:
-    return [{"id": r["ID"], "problem": r["Problem"], "answer": _int_text(r["Answer"])} for r in parts[0]]
+    """Maxwell-Jia/AIME_2024 (``ID`` such as ``2024-II-4``, ``Problem``, ``Answer``), in the
+    local copy's order: contest I then II, by problem number."""
+    rows = [{"id": r["ID"], "problem": r["Problem"], "answer": field_text(r["Answer"])} for r in parts[0]]
+    return sorted(rows, key=lambda r: _aime_order(r["id"]))
 
 
 def _aime25_from_hub(parts: list[list[dict]]) -> list[dict]:
+    """opencompass/AIME2025 configs I and II, numbered by position as the local copy is."""
     return [
-        {"id": f"2025-{contest}-{i + 1}", "problem": r["question"], "answer": _int_text(r["answer"])}
+        {"id": f"2025-{contest}-{i + 1}", "problem": r["question"], "answer": field_text(r["answer"])}
         for contest, rows in zip(("I", "II"), parts)
         for i, r in enumerate(rows)
     ]
 
 
 def _amc23_from_hub(parts: list[list[dict]]) -> list[dict]:
-    """The hub copy numbers problems by Qwen2.5-Math's ``id`` (with gaps), as the local copy does."""
-    return [{"id": f"amc23-{r.get('id', i)}", "problem": r["question"], "answer": _int_text(r["answer"])} for i, r in enumerate(parts[0])]
+    """The hub copy numbers problems by Qwen2.5-Math's ``id`` (with gaps), as the local copy
+    does; its float answers (``27.0``) become integers."""
+    return [{"id": f"amc23-{r.get('id', i)}", "problem": r["question"], "answer": field_text(r["answer"])}
+            for i, r in enumerate(parts[0])]
 
 
 def math_task(name, *, description, size, dataset, id_field="id", problem_field="problem", answer_field="answer",

@@ -35,3 +35,39 @@ def sample_rows(run: Path) -> list[tuple]:
     duplicates = [k for k, c in Counter(r[:3] for r in rows).items() if c > 1]
     assert not duplicates, f"duplicate rows: {duplicates[:3]}"
     return rows
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Name -> bytes of every file in ``folder`` (but the lock file), to show nothing changed."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != ".lock"}
+
+
+def usage_error(capsys, argv: list[str], *, alone: bool = False) -> str:
+    """Run ``harness argv``; assert exit 2 with one error line (the last on stderr; with
+    ``alone`` the only one) and no traceback; return that line."""
+    from harness.cli import main
+
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    last = err.splitlines()[-1]
+    assert last.startswith("harness: error: ") and err.count("harness: error") == 1 and "Traceback" not in err, err
+    assert not alone or err.count("\n") == 1, err
+    return last
+
+
+def replay_args(preds: Path, data: Path, out: Path, tasks: str, limit: int, *extra: str) -> list[str]:
+    """``harness eval`` argv for a replay run."""
+    return ["eval", "--backend", "replay", "--predictions", str(preds), "--tasks", tasks, "--limit", str(limit),
+            "--data-dir", str(data), "--output", str(out), "--no-progress", *extra]
+
+
+def math500_preds(path: Path, data: Path, docs: int, samples: int, output) -> Path:
+    """A predictions file for the first ``docs`` math500 problems, ``samples`` each, the
+    output of sample i of record r being ``output(r, i)``."""
+    import json
+
+    recs = [json.loads(line) for line in (data / "math500" / "test.jsonl").read_text().splitlines()[:docs]]
+    rows = [{"task": "math500", "doc_id": r["unique_id"], "sample": i, "output": output(r, i)} for r in recs for i in range(samples)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

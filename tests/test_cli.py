@@ -26,7 +26,7 @@ def test_tasks_lists_math_tasks_with_sizes(capsys):
         (["--tasks", "nosuchtask"], "unknown task(s) nosuchtask"),
         (["--tasks", "gsm8k", "-n", "0"], "must be at least 1"),
         (["--tasks", "gsm8k", "--top-p", "1.5"], "--top-p must be in (0, 1]"),
-        (["--tasks", "gsm8k", "--temperature", "-1"], "--temperature must be >= 0"),
+        (["--tasks", "gsm8k", "--temperature", "-1"], "--temperature must be a finite number >= 0"),
         (["--tasks", "gsm8k", "--backend", "nope"], "unknown backend 'nope'"),
         (["--tasks", "gsm8k", "--backend", "replay"], "--backend replay needs --predictions"),
         (["--tasks", "gsm8k", "--prompt-mode", "weird"], "unknown prompt mode"),

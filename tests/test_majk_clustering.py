@@ -71,3 +71,19 @@ def test_task_results_prepares_answers_once(pool):
                        prepare=verifier.prepare, resamples=10)
     assert calls == [["0.5", "\\frac{1}{2}", "\\sqrt{2}", "\\frac{\\sqrt3}{2}"]]
     assert res["counts"]["samples"] == 5
+
+
+def test_real_verifier_clusters_the_same_under_every_order(pool):
+    import itertools
+
+    verifier = MathEquivVerifier(pool)
+    answers = ["\\frac{1}{2}", "0.5", "\\dfrac12", "2", "\\sqrt{4}", "3", None]
+    verifier.prepare([a for a in answers if a is not None])
+    partitions = set()
+    for perm in itertools.permutations(answers):
+        groups = {}
+        for a, c in zip(perm, cluster_answers(perm, verifier.same, verifier.key)):
+            groups.setdefault(c, set()).add(a)
+        partitions.add(frozenset(frozenset(g) for g in groups.values()))
+    assert partitions == {frozenset({frozenset({"\\frac{1}{2}", "0.5", "\\dfrac12"}), frozenset({"2", "\\sqrt{4}"}),
+                                     frozenset({"3"}), frozenset({None})})}

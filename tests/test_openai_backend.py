@@ -266,7 +266,8 @@ def rows(run_dir: Path) -> dict:
         r = json.loads(line)
         key = (r["task"], r["doc_id"], r["sample"])
         assert key not in out, f"duplicate row {key}"
-        out[key] = {k: v for k, v in r.items() if k != "latency_s"}
+        # latency varies; the config id names the server URL, which differs between compared runs
+        out[key] = {k: v for k, v in r.items() if k not in ("latency_s", "config")}
     return out
 
 

@@ -1,3 +1,5 @@
+import pytest
+
 from harness.reasoning import split_reasoning
 
 
@@ -14,15 +16,15 @@ def test_template_that_opens_think_in_prompt_leaves_only_closing_tag():
     assert s.answer == "\\boxed{7}"
 
 
-def test_unclosed_think_is_truncated_and_has_no_answer():
-    s = split_reasoning("<think>I will compute \\boxed{3} maybe, then")
-    assert s.truncated
+def test_unclosed_think_at_the_cap_is_truncated_and_has_no_answer():
+    s = split_reasoning("<think>I will compute \\boxed{3} maybe, then", finish_reason="length")
+    assert s.truncated and s.status == "truncated"
     assert s.answer == ""
     assert "compute" in s.thinking
 
 
 def test_prompt_that_opens_think_and_output_never_closes_is_truncated():
-    s = split_reasoning("still thinking \\boxed{4}", prompt_text="<|User|>q<|Assistant|><think>\n")
+    s = split_reasoning("still thinking \\boxed{4}", prompt_text="<|User|>q<|Assistant|><think>\n", finish_reason="length")
     assert s.truncated and s.answer == ""
 
 
@@ -38,7 +40,7 @@ def test_begin_of_thought_style_with_solution_block():
 
 
 def test_begin_of_thought_never_closed_is_truncated():
-    s = split_reasoning("<|begin_of_thought|>\nSo I have this problem, \\boxed{1}")
+    s = split_reasoning("<|begin_of_thought|>\nSo I have this problem, \\boxed{1}", finish_reason="length")
     assert s.truncated and s.answer == ""
 
 
@@ -57,3 +59,27 @@ def test_server_split_with_empty_answer_at_token_cap_is_truncated():
     assert s.truncated and s.answer == ""
     done = split_reasoning("", reasoning_content="thought, then said nothing", finish_reason="stop")
     assert not done.truncated
+
+
+@pytest.mark.parametrize("finish", ["stop", None, "content_filter"])
+@pytest.mark.parametrize("text,prompt", [
+    ("<think>abc", None),
+    ("<|begin_of_thought|>\nSo \\boxed{1}", None),
+    ("still thinking \\boxed{4}", "<|User|>q<|Assistant|><think>\n"),
+])
+def test_unclosed_thought_without_the_cap_is_malformed_not_truncated(text, prompt, finish):
+    s = split_reasoning(text, prompt_text=prompt, finish_reason=finish)
+    assert s.status == "malformed" and not s.truncated and s.answer == ""
+
+
+def test_answer_part_at_the_cap_is_marked_capped_not_truncated():
+    s = split_reasoning("<think>ok</think> so n is 7 and", finish_reason="length")
+    assert s.status == "ok" and s.answer_capped and s.answer == "so n is 7 and"
+    plain = split_reasoning("so n is 7 and", finish_reason="length")
+    assert plain.status == "ok" and plain.answer_capped
+    assert not split_reasoning("so n is 7.", finish_reason="stop").answer_capped
+
+
+def test_closed_thought_with_nothing_after_it_at_the_cap_is_truncated():
+    assert split_reasoning("<think>done</think>", finish_reason="length").status == "truncated"
+    assert split_reasoning("<think>done</think>", finish_reason="stop").status == "ok"

@@ -19,11 +19,12 @@ def amc_preds(tmp_path):
         {"task": "amc23", "doc_id": "amc23-0", "sample": 0, "output": "<think>27?</think> so \\boxed{27}"},
         {"task": "amc23", "doc_id": "amc23-0", "sample": 1, "output": "\\boxed{27.0}"},
         {"task": "amc23", "doc_id": "amc23-0", "sample": 2, "output": "\\boxed{26}"},
-        {"task": "amc23", "doc_id": "amc23-0", "sample": 3, "output": "<think>never closed \\boxed{27}"},
+        {"task": "amc23", "doc_id": "amc23-0", "sample": 3, "output": "<think>never closed \\boxed{27}",
+         "finish_reason": "length"},
         {"task": "amc23", "doc_id": "amc23-1", "sample": 0, "output": "\\boxed{35}"},
         {"task": "amc23", "doc_id": "amc23-1", "sample": 1, "output": "\\boxed{35}"},
         {"task": "amc23", "doc_id": "amc23-1", "sample": 2, "output": "\\boxed{36}"},
-        {"task": "amc23", "doc_id": "amc23-1", "sample": 3, "output": "no answer here"},
+        {"task": "amc23", "doc_id": "amc23-1", "sample": 3, "output": "I could not work this one out, sorry."},
     ])
 
 

@@ -15,8 +15,8 @@ def preds(tmp_path, shared_data):
         for i in range(4):
             answer = r["answer"] if (k + i) % 3 else "0"  # a mix of right and wrong
             rows.append({"task": "math500", "doc_id": r["unique_id"], "sample": i, "output": f"\\boxed{{{answer}}}"})
-    for k in range(10):
-        rows.append({"task": "amc23", "doc_id": f"amc23-{k}", "sample": 0, "output": "\\boxed{27}"})
+    for line in (shared_data / "amc23" / "test.jsonl").read_text().splitlines()[:10]:
+        rows.append({"task": "amc23", "doc_id": json.loads(line)["id"], "sample": 0, "output": "\\boxed{27}"})
     path = tmp_path / "preds.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -66,3 +66,40 @@ def test_merge_refuses_incomplete_or_mismatched_shards(tmp_path, preds, shared_d
 def test_bad_shard_spec_is_a_usage_error(tmp_path, preds, shared_data, capsys):
     assert eval_run(preds, shared_data, tmp_path / "x", "--shard", "3/3") == 2
     assert "0 <= INDEX < COUNT" in capsys.readouterr().err
+
+
+def test_merge_refuses_shards_of_different_limits_in_one_line(tmp_path, preds, shared_data, capsys):
+    for i in range(3):
+        assert eval_run(preds, shared_data, tmp_path / f"s{i}", "--shard", f"{i}/3", *(["--limit", "10"] if i == 1 else [])) == 0
+    capsys.readouterr()
+    assert main(["merge", *(str(tmp_path / f"s{i}") for i in range(3)), "--output", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "different settings (amc23 --limit 20 -> 10; math500 --limit 20 -> 10)" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_merge_reads_every_good_row_past_a_corrupt_line(tmp_path, preds, shared_data, capsys):
+    assert eval_run(preds, shared_data, tmp_path / "full") == 0
+    for i in range(3):
+        assert eval_run(preds, shared_data, tmp_path / f"s{i}", "--shard", f"{i}/3") == 0
+    samples = tmp_path / "s1" / "samples.jsonl"
+    lines = samples.read_text().splitlines(keepends=True)
+    samples.write_text("".join(lines[:3]) + "{torn\n" + "".join(lines[3:]))
+    before = samples.read_bytes()
+    capsys.readouterr()
+    assert main(["merge", *(str(tmp_path / f"s{i}") for i in range(3)), "--output", str(tmp_path / "merged")]) == 0
+    assert f"{samples} line 4 is not a valid sample record: skipped" in capsys.readouterr().err
+    assert rows(tmp_path / "merged") == rows(tmp_path / "full")
+    assert samples.read_bytes() == before  # the shard is not changed
+
+
+def test_merge_into_a_users_directory_is_refused(tmp_path, preds, shared_data, capsys):
+    for i in range(3):
+        assert eval_run(preds, shared_data, tmp_path / f"s{i}", "--shard", f"{i}/3") == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "samples.jsonl").write_text("my own\n")
+    capsys.readouterr()
+    assert main(["merge", *(str(tmp_path / f"s{i}") for i in range(3)), "--output", str(mine)]) == 2
+    assert "holds no harness run" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["samples.jsonl"] and (mine / "samples.jsonl").read_text() == "my own\n"

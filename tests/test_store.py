@@ -7,7 +7,11 @@ from harness.store import RunStore, iter_samples
 
 
 def rec(task, doc, i, **kw):
-    return {"task": task, "doc_id": doc, "sample": i, **kw}
+    return {"task": task, "doc_id": doc, "sample": i, "output": "x", "verdict": {"passed": True, "reason": "equal"}, **kw}
+
+
+MANIFEST = {"run": {"seed": 0}, "tasks": {"t": {"settings": {"n": 1}, "doc_ids": ["a"]}}, "harness": {"version": "0"},
+            "configs": {}, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"}
 
 
 def test_append_skips_rows_already_stored(tmp_path):
@@ -41,9 +45,9 @@ def test_second_writer_is_refused(tmp_path):
 
 def test_manifest_and_results_written_whole(tmp_path):
     with RunStore(tmp_path / "run") as s:
-        s.write_manifest({"a": 1})
+        s.write_manifest(MANIFEST)
         s.write_results({"tasks": {}})
-    assert RunStore.peek_manifest(tmp_path / "run") == {"a": 1}
+    assert RunStore.peek_manifest(tmp_path / "run") == {"schema_version": 2, **MANIFEST}
     assert not list((tmp_path / "run").glob(".*.tmp"))
 
 

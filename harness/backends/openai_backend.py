@@ -33,6 +33,8 @@ Token counts
     sum over choices: unless a choice carries its own ``usage.completion_tokens``, the
     total is recorded on the first sample of the call and None on the others (summing a
     request's counts gives the true total; per-sample counts are unknown).
+    ``thinking_tokens`` is ``usage.completion_tokens_details.reasoning_tokens`` under the
+    same rule, None when the server does not report it (never estimated from the text).
 
 Other fields
     ``text`` is ``message.content`` (chat) or ``text`` (completions); ``thinking`` is
@@ -78,6 +80,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import math
 import os
 import queue
 import random
@@ -90,6 +93,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harness.backends.base import BackendError, Generation, GenerationRequest
 from harness.errors import UsageError
+from harness.secrets import RedactingFilter, redact_text
 
 try:
     import aiohttp
@@ -97,6 +101,7 @@ except ImportError:  # an optional extra: say how to get it instead of a traceba
     raise UsageError("--backend openai needs aiohttp: pip install -e '.[openai]' (or pip install aiohttp)") from None
 
 log = logging.getLogger(__name__)
+log.addFilter(RedactingFilter())  # URLs and server messages in warnings
 
 ENDPOINTS = ("chat", "completions")
 # Body fields the backend owns: extra_body may not override them.
@@ -147,6 +152,7 @@ class _Secret:
 class _Server:
     label: str  # the base URL as given (credentials masked, no trailing slash): used in messages
     root: str  # API root the paths are appended to, ending in /v1 unless given otherwise
+    has_userinfo: bool = False  # the URL carries user:password@ (sent as basic auth)
     in_flight: int = 0
     failures: int = 0  # consecutive
     down_until: float = 0.0
@@ -272,6 +278,9 @@ class OpenAIBackend:
         self.endpoint = endpoint
         self.api_key_env = api_key_env
         self._key = _Secret(os.environ.get(api_key_env) or None)
+        if self._key.get() and any(s.has_userinfo for s in self.servers):
+            raise UsageError(f"base_url holds credentials (user:password@) and ${api_key_env} is set: use one of them "
+                             f"(drop the credentials from the URL, or unset {api_key_env})")
         self.concurrency = concurrency
         self.timeout_s = float(timeout_s)
         self.max_retries = max_retries
@@ -456,16 +465,11 @@ class OpenAIBackend:
     def _generations(self, req: GenerationRequest, call: _Call, choices: list[dict], chat: bool) -> list[Generation]:
         usage = _dict(call.data.get("usage"))
         prompt_tokens = _int_or_none(usage.get("prompt_tokens"))
-        total = _int_or_none(usage.get("completion_tokens"))
-        own = [_int_or_none(_dict(c.get("usage")).get("completion_tokens")) for c in choices]
-        if all(v is not None for v in own):
-            counts = own
-        elif len(choices) == 1:
-            counts = [total]
-        else:
-            counts = [total] + [None] * (len(choices) - 1)
+        counts = _per_choice(usage, choices, lambda u: _int_or_none(u.get("completion_tokens")))
+        reasoning = _per_choice(usage, choices,
+                                lambda u: _int_or_none(_dict(u.get("completion_tokens_details")).get("reasoning_tokens")))
         gens = []
-        for choice, completion_tokens in zip(choices, counts):
+        for choice, completion_tokens, thinking_tokens in zip(choices, counts, reasoning):
             text, thinking = _choice_text(choice, chat)
             raw = choice.get("finish_reason")
             gen = Generation(
@@ -473,6 +477,8 @@ class OpenAIBackend:
                 finish_reason="length" if raw == "length" else "stop",
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
+                thinking_tokens=thinking_tokens,
+                answer_tokens=None if completion_tokens is None or thinking_tokens is None else completion_tokens - thinking_tokens,
                 thinking=thinking,
                 prompt_text=None if chat else req.prompt,
                 latency_s=call.latency,
@@ -652,7 +658,8 @@ def _run_in_thread(coro):
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (not a bool, NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _parse_base_url(url: str) -> _Server:
@@ -663,15 +670,12 @@ def _parse_base_url(url: str) -> _Server:
         raise UsageError(f"base_url {_mask(url)!r} must not have a query or fragment")
     path = parts.path.rstrip("/")
     root = urlunsplit((parts.scheme, parts.netloc, path or "/v1", "", ""))
-    return _Server(label=_mask(url.strip().rstrip("/")), root=root)
+    return _Server(label=_mask(url.strip().rstrip("/")), root=root, has_userinfo="@" in parts.netloc)
 
 
 def _mask(url: str) -> str:
-    """``url`` with any user:password@ replaced by ***@."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    """``url`` as shown in messages, logs and ``describe()``: credentials and secret query parameters replaced."""
+    return redact_text(url)
 
 
 def _connect_reason(exc: aiohttp.ClientConnectorError) -> str:
@@ -766,6 +770,15 @@ def _dict(value) -> dict:
 
 def _int_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _per_choice(usage: dict, choices: list[dict], get) -> list[int | None]:
+    """A usage count per choice: each choice's own ``usage`` if all carry one, else the
+    call's total on the first choice and None on the others (exact with one choice)."""
+    own = [get(_dict(c.get("usage"))) for c in choices]
+    if all(v is not None for v in own):
+        return own
+    return [get(usage)] + [None] * (len(choices) - 1)
 
 
 def _copy(gen: Generation) -> Generation:

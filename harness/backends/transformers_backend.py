@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from harness.backends.base import Generation, GenerationRequest, SamplingParams
+from harness.backends.base import Generation, GenerationRequest, SamplingParams, thinking_token_count
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf")
 FINGERPRINT_CHUNK = 4 * 1024 * 1024
@@ -175,18 +175,24 @@ class TransformersBackend:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         return kwargs
 
+    def _decode(self, tokens) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
     def _to_generation(self, row: list[int], params: SamplingParams, prompt_text: str, prompt_tokens: int, latency: float) -> Generation:
         tokens, ended = cut_at_eos(row, self.eos_ids)
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        text = self._decode(tokens)
         text, stopped = truncate_at_stop(text, params.stop)
         if stopped and not ended:
             # Stopped by a stop string: the row was padded after it (pad_id is never an EOS here).
             tokens = strip_trailing(tokens, self.pad_id)
+        thinking = thinking_token_count(tokens, self._decode, prompt_text)
         return Generation(
             text=text,
             finish_reason="stop" if ended or stopped else "length",
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
+            thinking_tokens=thinking,
+            answer_tokens=len(tokens) - thinking,
             prompt_text=prompt_text,
             latency_s=latency,
         )

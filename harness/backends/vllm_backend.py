@@ -55,7 +55,7 @@ from vllm.exceptions import VLLMClientError  # noqa: E402
 from vllm.platforms import current_platform  # noqa: E402
 from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
-from harness.backends.base import BackendError, Generation, GenerationRequest  # noqa: E402
+from harness.backends.base import BackendError, Generation, GenerationRequest, thinking_token_count  # noqa: E402
 from harness.backends.transformers_backend import cached_commit, weights_fingerprint  # noqa: E402
 
 _UNSET = object()
@@ -243,6 +243,10 @@ class VLLMBackend:
             raise RuntimeError(f"vLLM returned {len(completions)} samples for {request.key}, expected {request.n}")
         return [self._to_generation(c, output.prompt, prompt_tokens, latency) for c in completions]
 
+    def _decode(self, ids) -> str:
+        """Token ids to text the way vLLM detokenized the completion (same special-token setting)."""
+        return self.tokenizer.decode(ids, skip_special_tokens=self._skip_special)
+
     def _to_generation(self, completion, prompt_text: str | None, prompt_tokens: int, latency: float) -> Generation:
         reason = completion.finish_reason
         tokens = len(completion.token_ids)
@@ -252,11 +256,16 @@ class VLLMBackend:
         if self._parser_cls is not None:
             thinking, text = self._split(completion.text)
             extra["raw_text"] = completion.text
+        ids = list(completion.token_ids[:tokens])
+        thought = thinking_token_count(ids, self._decode, prompt_text,
+                                       None if isinstance(completion.stop_reason, str) else completion.text)
         return Generation(
             text=text,
             finish_reason=reason,
             prompt_tokens=prompt_tokens,
             completion_tokens=tokens,
+            thinking_tokens=thought,
+            answer_tokens=tokens - thought,
             thinking=thinking,
             prompt_text=prompt_text,
             latency_s=latency,

@@ -1,7 +1,9 @@
 """Answer extraction: pull the final answer string out of a model's answer text.
 
 Extractors return the raw answer text (``None`` when nothing answer-like is found);
-normalisation and comparison live in :mod:`harness.scoring.math_equiv`.
+normalisation and comparison live in :mod:`harness.scoring.math_equiv`. Each extractor has
+an ``explain_*`` twin returning ``(answer, rule)``, the rule that fired (see
+:data:`RULES`); the plain extractor is its first element (one implementation).
 """
 from __future__ import annotations
 
@@ -9,7 +11,13 @@ import re
 from typing import Callable
 
 __all__ = [
+    "EXPLAINERS",
     "EXTRACTORS",
+    "RULES",
+    "boxed_answer",
+    "explain_gsm8k_answer",
+    "explain_math_answer",
+    "explain_math_or_number",
     "extract_gsm8k_answer",
     "extract_math_answer",
     "extract_math_or_number",
@@ -89,6 +97,44 @@ def last_boxed(text: str | None) -> str | None:
     return None
 
 
+# Between two boxes of one answer: spacing, $ and \( \) delimiters, "," ";" "and" "or" (also in \text{}).
+_BOX_JOINER_RE = re.compile(r"^(?:[ \t]|\$|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: !]|~|[,;&]|\b(?:and|or)\b"
+                            r"|\b[A-Za-z](?:_\{?\w+\}?)?[ \t]*=[ \t]*"  # "y_1 = \boxed{..} and y_2 = \boxed{..}"
+                            r"|\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?:and|or|,)?\s*\})*$")
+
+
+def boxed_answer(text: str | None) -> tuple[str | None, str]:
+    """``(answer, rule)`` from the boxes of ``text``: the last well-formed box (rule
+    ``"boxed"``, see :func:`last_boxed`), or, when boxes right before it are joined to it
+    only by spaces on one line, ``$``, commas, semicolons, "and", "or" or a label
+    ``y_2 =`` (``\\boxed{1}, \\boxed{2}``,
+    ``\\boxed{1} and \\boxed{2}``), their contents as one list ``"1, 2"`` (rule
+    ``"boxed_list"``). ``(None, "none")`` without a box."""
+    if not text:
+        return None, "none"
+    boxes = list(_BOX_RE.finditer(text))
+    braces = _matching_braces(text) if boxes else {}
+    found: list[tuple[int, int, str]] = []  # (start, end, content) of the boxes of the answer, last first
+    for m in reversed(boxes):
+        i = m.end()
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        content = _box_content(text, m.end(), braces)
+        end = braces.get(i, m.end()) if i < len(text) and text[i] == "{" else m.end()
+        if not content:
+            if found:
+                break
+            continue
+        if found and (end > found[-1][0] or not _BOX_JOINER_RE.match(text[end:found[-1][0]])):
+            break  # a nested box, or words between the boxes: not one answer
+        found.append((m.start(), end, content))
+    if not found:
+        return None, "none"
+    if len(found) == 1:
+        return found[0][2], "boxed"
+    return ", ".join(c for _, _, c in reversed(found)), "boxed_list"
+
+
 # "... the final answer is X", "Final Answer: X", "the (correct/same) answer is X", line-initial
 # "Answer: X", a "**Final Answer**" heading line, Chinese "答案是/答案为 X", "最终答案：X". The last match in the text wins.
 _ANSWER_CUE_RE = re.compile(
@@ -117,46 +163,66 @@ def _clean_cued_answer(rest: str) -> str | None:
         ans = next(g for g in span.groups() if g is not None)
     else:
         line = rest.split("\n", 1)[0]
-        ans = re.split(r"(?<![\d\\])\.(?:\s|$)|。|\s+I hope it is correct", line, maxsplit=1)[0]
+        ans = re.split(r"(?<!\\)\.(?:\s|$)|。|\s+I hope it is correct|<\|", line, maxsplit=1)[0]
     ans = ans.replace("**", "").strip().strip("$").strip()
+    if span is None and _is_prose(ans):  # "Final Answer: The number of points is 19."
+        m = re.search(r"\b(?:is|are|equals)\s+(?!.*\b(?:is|are|equals)\s)(.+)$", ans)
+        ans = m.group(1).strip().strip("$").strip() if m else ans
     ans = re.sub(r"[.。]+$", "", ans).strip()
     return ans or None
 
 
-def extract_math_answer(text: str | None) -> str | None:
-    """MATH-style extraction: the last boxed answer, else the last answer cue.
+def _is_prose(text: str) -> bool:
+    """Words of three or more letters outside LaTeX commands and ``\\text{}``: a sentence."""
+    bare = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{[^{}]*\}|\\[A-Za-z]+", " ", text)
+    return re.search(r"[A-Za-z]{3,}", bare) is not None
+
+
+def explain_math_answer(text: str | None) -> tuple[str | None, str]:
+    """MATH-style extraction with its rule: the boxed answer (:func:`boxed_answer`: rules
+    ``"boxed"`` / ``"boxed_list"``), else the last answer cue (``"cue"``), else
+    ``(None, "none")``.
 
     Cues: "The final answer is X", "the answer is X", "Final Answer: X" (minerva's
     "Final Answer: The final answer is $X$. I hope it is correct." gives ``X``),
     line-initial "Answer: X", a "**Final Answer**" heading (the answer on the next line),
     "答案是 X", "答案为 X", "最终答案：X". Surrounding ``$`` and a
-    trailing period are stripped. No "last number" fallback: ``None`` if no cue.
+    trailing period are stripped. No "last number" fallback.
     """
     if not text:
-        return None
-    boxed = last_boxed(text)
-    if boxed is not None:
+        return None, "none"
+    boxed = boxed_answer(text)
+    if boxed[0] is not None:
         return boxed
     for m in reversed(list(_ANSWER_CUE_RE.finditer(text))):
         ans = _clean_cued_answer(text[m.end() :])
         if ans is not None:
-            return ans
-    return None
+            return ans, "cue"
+    return None, "none"
+
+
+def extract_math_answer(text: str | None) -> str | None:
+    """The answer of :func:`explain_math_answer`."""
+    return explain_math_answer(text)[0]
 
 
 _GSM8K_HASH_RE = re.compile(r"####[ \t]*([^\n]+)")
-_NUMBER_RE = re.compile(r"((?<![\w)\]}])-)?\\?\$?(\d{1,3}(?:,\d{3})+(?![\d])|\d+)(\.\d+)?")
+_NUMBER_RE = re.compile(r"((?<![\w)\]}])-)?\\?\$?(\d{1,3}(?:,\d{3})+(?![\d])|\d+)(\.\d+|,(?:\d{1,2}|\d{4,})(?![\d,]))?")
 
 
 def last_number(text: str | None) -> str | None:
     """The last number in ``text`` (``-``, thousands commas, decimals, ``$`` prefix allowed),
-    returned without ``$`` and commas: ``"... $1,234.50 in total"`` -> ``"1234.50"``; a
-    final fraction ``3/4`` is returned whole."""
+    returned without ``$`` and thousands commas: ``"... $1,234.50 in total"`` -> ``"1234.50"``;
+    a final fraction ``3/4`` is returned whole. A comma followed by other than three digits
+    (``2,74``) is kept: the checker reads it as a decimal comma only where unambiguous."""
     numbers = list(_NUMBER_RE.finditer(text or ""))
     if not numbers:
         return None
     last = numbers[-1]
     sign, whole, frac = last.groups()
+    if frac and frac.startswith(",") and (re.search(r"[\d,(\[{]\s*$", (text or "")[:last.start()])
+                                         or (text or "")[last.end():].lstrip()[:1] in (")", "]", "}")):
+        return frac[1:]  # "(1,2)", "1,2,3": a list, not a decimal comma; its last number
     number = (sign or "") + whole.replace(",", "") + (frac or "")
     m = re.search(r"(?<![\w./])(-?\d+)/$", (text or "")[:last.start()])
     if m and not sign and not frac and "," not in whole:
@@ -164,18 +230,26 @@ def last_number(text: str | None) -> str | None:
     return number
 
 
-def extract_gsm8k_answer(text: str | None) -> str | None:
-    """GSM8K extraction: the last ``#### N``; else :func:`extract_math_answer`; else
-    :func:`last_number`."""
+def explain_gsm8k_answer(text: str | None) -> tuple[str | None, str]:
+    """GSM8K extraction with its rule: the last ``#### N`` (``"hashes"``); else
+    :func:`explain_math_answer`; else :func:`last_number` (``"last_number"``)."""
     if not text:
-        return None
+        return None, "none"
     hashes = _GSM8K_HASH_RE.findall(text)
     if hashes:
         ans = hashes[-1].strip().rstrip(".").strip()
         if ans:
-            return ans
-    ans = extract_math_answer(text)
-    return ans if ans is not None else last_number(text)
+            return ans, "hashes"
+    ans, rule = explain_math_answer(text)
+    if ans is not None:
+        return ans, rule
+    ans = last_number(text)
+    return ans, "last_number" if ans is not None else "none"
+
+
+def extract_gsm8k_answer(text: str | None) -> str | None:
+    """The answer of :func:`explain_gsm8k_answer`."""
+    return explain_gsm8k_answer(text)[0]
 
 
 # A concluding sentence of an unboxed answer: "Therefore, the value of $x$ is $\frac{3}{4}$.",
@@ -210,25 +284,78 @@ def _conclusion(text: str) -> str | None:
     return None
 
 
+def _final_math_span(text: str) -> str | None:
+    """The last math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``) of the last
+    non-empty line when only words without digits follow it there ("We find that
+    $x \\neq 3$.", "The identity matrix is $\\begin{pmatrix}..\\end{pmatrix}$."): kept
+    whole, so a relation, matrix or tuple keeps its structure."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if not lines:
+        return None
+    spans = list(_MATH_SPAN_RE.finditer(lines[-1]))
+    if not spans or re.search(r"\d", lines[-1][spans[-1].end():]):
+        return None
+    ans = next(g for g in spans[-1].groups() if g is not None).strip()
+    return ans or None
+
+
+def explain_math_or_number(text: str | None) -> tuple[str | None, str]:
+    """:func:`explain_math_answer`, else the whole text when it is one short line without
+    words, or of at most three words, and without math delimiters (``"-\\frac{10}{9}"``,
+    ``"Even"``: rule ``"whole_text"``), else the answer of a concluding sentence near the end
+    ("Therefore, the value is $X$.", "So, the ratio is 3/4.": rule ``"conclusion"``), else
+    the last math span of the last line (:func:`_final_math_span`: ``"final_math_span"``),
+    else :func:`last_number` (``"last_number"``), unless the text stops mid-formula
+    (``(None, "cut_off")``): a lenient variant for graders that credit an unboxed final
+    answer (as the Qwen2.5-Math grader behind the recorded ``model_outputs`` labels does
+    for numbers)."""
+    ans, rule = explain_math_answer(text)
+    if ans is not None or not text:
+        return ans, rule
+    bare = text.strip()
+    if bare and "\n" not in bare and len(bare) <= 200 and not re.search(r"\$|\\[(\[]", bare) \
+            and (not _is_prose(bare) or len(bare.split()) <= 3 and len(bare) <= 40):
+        return bare, "whole_text"  # the output is just the answer: "-\frac{10}{9}", "$x \neq 3$", "Even"
+    ans = _conclusion(text)
+    if ans is not None:
+        return ans, "conclusion"
+    if _cut_off(text):
+        return None, "cut_off"  # the text stops mid-formula: its last number is not an answer
+    ans = _final_math_span(text)
+    if ans is not None:
+        return ans, "final_math_span"
+    ans = last_number(text)
+    return ans, "last_number" if ans is not None else "none"
+
+
 def extract_math_or_number(text: str | None) -> str | None:
-    """:func:`extract_math_answer`, else the answer of a concluding sentence near the end
-    ("Therefore, the value is $X$.", "So, the ratio is 3/4."), else :func:`last_number`: a
-    lenient variant for graders that credit an unboxed final answer (as the Qwen2.5-Math
-    grader behind the recorded ``model_outputs`` labels does for numbers)."""
-    ans = extract_math_answer(text)
-    if ans is None and text:
-        ans = _conclusion(text)
-    if ans is None and text and _cut_off(text):
-        return None  # the text stops mid-formula: its last number is not an answer
-    return ans if ans is not None else last_number(text)
+    """The answer of :func:`explain_math_or_number`."""
+    return explain_math_or_number(text)[0]
 
 
 def _cut_off(text: str) -> bool:
-    """The text stops inside a formula (an open bracket on the last line, or a trailing
-    operator): the output was cut off, e.g. at the token limit."""
+    """The text stops inside a formula (more opening than closing brackets on the last
+    line, ``(`` and ``[`` counted together, or a trailing operator): the output was cut
+    off, e.g. at the token limit."""
     last = text.rstrip().rsplit("\n", 1)[-1]
-    return last.count("(") > last.count(")") or last.count("[") > last.count("]") or bool(re.search(r"[-+*/=^(\\]\s*$", last))
+    opened = last.count("(") + last.count("[")  # together: [0,1) and (0,1] are closed intervals
+    return opened > last.count(")") + last.count("]") or bool(re.search(r"[-+*/=^(\\]\s*$", last))
 
+
+def _explain_boxed(text: str | None) -> tuple[str | None, str]:
+    ans = last_boxed(text)
+    return ans, "boxed" if ans is not None else "none"
+
+
+#: Rules an ``explain_*`` extractor reports.
+RULES = ("boxed", "boxed_list", "cue", "hashes", "whole_text", "conclusion", "final_math_span", "last_number", "cut_off", "none")
+
+EXPLAINERS: dict[str, Callable[[str | None], tuple[str | None, str]]] = {
+    "math": explain_math_answer,
+    "gsm8k": explain_gsm8k_answer,
+    "boxed": _explain_boxed,
+    "math_or_number": explain_math_or_number,
+}
 
 EXTRACTORS: dict[str, Callable[[str], str | None]] = {
     "math": extract_math_answer,
@@ -236,3 +363,5 @@ EXTRACTORS: dict[str, Callable[[str], str | None]] = {
     "boxed": last_boxed,
     "math_or_number": extract_math_or_number,
 }
+# Behaviour changes of an extractor bump its version (recorded in run manifests).
+extract_math_answer.version = extract_gsm8k_answer.version = extract_math_or_number.version = "2"  # type: ignore[attr-defined]

@@ -13,11 +13,18 @@ Contract of :func:`is_equivalent` (in the spirit of Math-Verify's ``verify()``):
   is a problem that asks for a rounded decimal ("to the nearest hundredth", "to 2
   decimal places"): then a decimal with exactly that many places is accepted when it is
   the gold value correctly rounded (``|pred - gold| <= 0.5 * 10^-d``, reason
-  ``equal_rounded``). The numeric fallback (relative tolerance ``REL_TOL = 1e-9``,
-  evaluated at 40 digits, symbols replaced by fixed real rational sample points of both
-  signs that depend only on the symbol's name, so variables are treated as real) is
-  only used when the prediction has no decimal literal and sympy could not prove
-  equality; it can refute at any time.
+  ``equal_rounded``). Two exact rationals are compared exactly, whatever their size
+  (``10^{400}-10^{400}+7`` is 7; ``10^{400}``, ``171!``, ``10^{-400}`` are not 7, 1, 0).
+  The numeric fallback (symbols replaced by fixed real rational sample points of both
+  signs that depend only on the symbol's name, so variables are treated as real; values
+  by sympy ``evalf`` with arbitrary exponents, 40 digits, up to 600 digits to tell a
+  difference from zero) refutes when the difference is non-zero at a sample point (by
+  more than ``REL_TOL = 1e-9`` relative, or at all once sympy could not prove equality).
+  It accepts (``numeric_equal``) only when the prediction has no decimal literal, sympy
+  could not prove equality, the difference cannot be told from zero at any point, and
+  every sub-expression of both sides is finite and within ``[1e-300, 1e300]`` (or 0).
+  Anything else is undecided (``out_of_range``): an answer that overflows, underflows
+  or is not finite is never accepted by rounding.
 * **Honest.** ``equivalent is None`` means undecidable (``reason`` in
   :data:`UNDECIDED_REASONS`); there is never a silent fallback to string equality after
   a failure. Answers longer than ``MAX_LEN`` characters after normalisation are not
@@ -38,7 +45,45 @@ Policies (each has cases in ``tests/test_math_equiv*.py``):
   ``9 customers``, ``5个``); a degree sign is a unit (``30^\\circ`` = ``30``) and there is
   no degree/radian conversion, except inside a trig function (``\\cos 60^\\circ`` = 1/2).
 * **Commas.** ``1,000`` is one thousand (a thousands separator outside brackets, first
-  group without a leading zero); ``(1,000)`` is the pair (1, 0); ``0,144`` is a list.
+  group without a leading zero, no space after the comma); ``(1,000)`` is the pair
+  (1, 0); ``0,144`` and ``32, 349`` are lists. Decimal commas only where unambiguous:
+  ``3{,}5`` (LaTeX's decimal comma) is 3.5 unless groups of three follow a 1-3 digit head
+  (``10{,}000`` = 10000); a bare ``3,5`` is the list {3, 5}, except a prediction against
+  a gold decimal written with a point (``3.5``), which the list could never equal: then
+  it is read as 3.5 (a gold ``3,5`` stays a list: ``3.5`` does not match it). ``;`` separates like ``,``: ``(0;-2;6)`` is a triple, ``1;2``
+  a list, and ``p=5,q=2;p=7,q=2`` the tuples ``(5,2),(7,2)``.
+* **Mixed numbers.** An integer followed by a proper fraction of integer literals is a
+  mixed number: ``2\\frac{1}{3}``, ``2\\frac13`` and ``2 1/3`` are 7/3 (never 21/3 or 2/3).
+  With an improper fraction (``2\\frac{4}{3}``, ``2 4/3``) or a factor after it
+  (``2\\frac{1}{3}x``) it could be a product: undecided (``unparseable``).
+* **Overflow.** See "Strict": no answer is accepted by a float comparison; sizes beyond
+  ``_MAX_POW_EXP`` / ``_MAX_FACTORIAL`` are ``too_complex``.
+* **Delimiters and markup.** ``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``, ``\\boxed{}``
+  are dropped on either side (several boxes joined by "," / "and": see "Several boxed
+  answers"); a doubled backslash before a letter or bracket (``\\\\frac``, outside a
+  matrix) is one; markdown emphasis around the whole answer (``**73**``, ``__73__``,
+  ``*73*``) is dropped; a trailing approximation ``\\approx 0.33`` is dropped.
+* **Labelled answers.** ``label = value`` is the value, in either role, when the label
+  is a name: a variable (``x``, ``a_1``, ``\\theta``, ``f(x)``), a tuple of variables
+  (``(p,q)=(3,2)``), or a geometric name (``AB``, ``|AB|``, ``\\overline{AB}``,
+  ``\\angle ABC``, ``\\frac{NO}{BO}``, ``A:B``). Several labels (``AB=4, CD=5``) give a
+  list (a tuple ordered by name for distinct one-letter variables: ``x=3, y=5``).
+  ``x^2+y^2=1``, ``2x+3y=6`` are equations, never the value of one side.
+* **Chains.** A prediction ``first = e1 = ... = v`` whose sides after the first are
+  numbers, and whose first side is a number or a label (also ``m+n``, ``\\tan A``), is
+  the answer ``v``: accepted when every number side equals the gold (``x = 5+5+1 = 11``
+  for 11); an inconsistent chain (``x = 3 = 7``) is not accepted.
+* **Several boxed answers** (extraction, :func:`harness.scoring.extract.boxed_answer`):
+  boxes joined only by spacing, ``$``, commas, "and", "or" or labels
+  (``\\boxed{1}, \\boxed{2}``, ``\\boxed{1} and \\boxed{2}``) are one list ``1, 2``: it
+  matches a gold list or set; against a single gold it is accepted only when every
+  element equals the gold (``\\boxed{\\frac{639}{40}}`` or ``\\boxed{15\\frac{39}{40}}``).
+  Boxes separated by words are not joined: the last one is the answer.
+* **Relations and matrices in a final sentence** (extraction): "We find that
+  $x \\neq 3$." and "The matrix is $\\begin{pmatrix}..\\end{pmatrix}$." give the whole span.
+* **Still refused:** a subset of a "find all" list (``1`` for ``1,2``), one of ``\\pm``
+  (``2021`` for ``\\pm 2021``), one side of an equation for the equation, a rounded
+  decimal for an exact value, a list for a single value.
 * **Lists, sets, tuples.** A bare list (``3, 5``, "3 or 5", ``x=3, x=5``, ``1 \\pm \\sqrt 2``)
   and ``\\{3,5\\}`` are unordered multisets; ``(a, b)`` is ordered. Gold ``-2,1`` (the
   MATH form for "enter all solutions, separated by commas") also accepts pred ``(-2,1)``
@@ -74,6 +119,7 @@ Policies (each has cases in ``tests/test_math_equiv*.py``):
 """
 from __future__ import annotations
 
+import cmath
 import hashlib
 import itertools
 import re
@@ -82,7 +128,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from harness.scoring.extract import _matching_braces, last_boxed
+from harness.scoring.extract import _matching_braces, boxed_answer
 
 __all__ = [
     "Analysis",
@@ -115,7 +161,7 @@ _MAX_RAW = 2 * MAX_LEN  # raw inputs longer than this are not normalised beyond 
 #: ``EquivResult.reason`` values that come with ``equivalent is None``.
 UNDECIDED_REASONS = frozenset({
     "empty_gold", "unparseable", "too_complex", "too_long", "undefined", "sympy_error", "timeout",
-    "worker_error",
+    "worker_error", "out_of_range",
 })
 
 
@@ -129,7 +175,8 @@ class EquivResult:
     ``equation_equal``, ``sympy_equal``, ``numeric_equal``. Not equal: ``not_equal``,
     ``not_equal_text``, ``not_equal_choice``, ``not_equal_rational``, ``not_equal_time``,
     ``structure_mismatch``, ``empty`` (no prediction). Undecided (``None``): see
-    :data:`UNDECIDED_REASONS` (``timeout`` / ``worker_error`` come from
+    :data:`UNDECIDED_REASONS` (``out_of_range``: only a numeric comparison could decide,
+    and a value overflows or underflows; ``timeout`` / ``worker_error`` come from
     :class:`~harness.scoring.equiv_pool.EquivPool`).
 
     ``gold_parsed`` / ``pred_parsed``: the parsed canonical forms (sympy ``str`` of the
@@ -315,8 +362,14 @@ _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven t
                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER_WORD_RE = re.compile(r"(?i)^(" + "|".join(_NUMBER_WORDS) + r")(?:\s+[A-Za-z]{2,})*\.?$")
 _MATH_WORD_RE = re.compile(r"(?i)(?:arc)?(?:sin|cos|tan|cot|sec|csc)h?|log|ln|exp|sqrt|pi|inf|infinity")
-_ASSIGN_RE = re.compile(r"^(?P<var>(?:[A-Za-z]|\\(?:" + _GREEK + r"))(?:_\{?\w+\}?)?(?:\^\{?-1\}?)?"
-                        r"(?:\([A-Za-z](?:,[A-Za-z])*\))?)\s*(?P<op>=|\\in(?![a-zA-Z]))(?P<rhs>[^=]+)$")
+_NAME = r"(?:[A-Za-z]|\\(?:" + _GREEK + r"))(?:_\{?\w+\}?)?"  # x, a_1, \theta, x_{12}
+_SEGMENT = r"[A-Z]{2,4}"  # AB, ABC: a segment, angle or figure named by its points
+# The label of a labelled answer "label = value" (see "Labelled answers" in the module docstring).
+_LABEL = (r"(?:" + _NAME + r"(?:\^\{?-1\}?)?(?:\([A-Za-z](?:,[A-Za-z])*\))?"
+          r"|\(" + _NAME + r"(?:," + _NAME + r")+\)"  # (p,q)
+          r"|" + _SEGMENT + r"|\|" + _SEGMENT + r"\||\\overline\{" + _SEGMENT + r"\}|(?:m)?\\angle ?[A-Z]{1,3}"
+          r"|\\frac\{[A-Z]{1,4}\}\{[A-Z]{1,4}\}|[A-Z]{1,4}:[A-Z]{1,4})")
+_ASSIGN_RE = re.compile(r"^(?P<var>" + _LABEL + r")\s*(?P<op>=|\\in(?![a-zA-Z]))(?P<rhs>[^=]+)$")
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])(?!\.\d*,)")
 _PERCENT_RE = re.compile(r"\s*(?:\\?%|\\text\{\s*percent\s*\}|percent)\s*$")
 _DEGREE_RE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree")
@@ -413,10 +466,64 @@ def _remove_thousands(s: str) -> str:
     return _THOUSANDS_RE.sub(lambda m: m.group(0).replace(",", "") if depth[m.start()] == 0 else m.group(0), s)
 
 
+_MIXED_SPACE_RE = re.compile(r"(?:^|(?<=[,(\[=]))\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*(?=$|[,)\]])")
+
+
+def _mixed_numbers(s: str) -> str:
+    """``2 1/3`` -> ``2\\frac{1}{3}`` (a mixed number, 7/3: see "Mixed numbers" in the module
+    docstring); with an improper fraction (``2 4/3``) the reading is ambiguous and the item
+    becomes ``\\mixed{2}{4}{3}``, which nothing parses (undecided)."""
+    def repl(m: re.Match) -> str:
+        sign, w, a, b = m.groups()
+        if int(a) < int(b):
+            return f"{sign}{w}\\frac{{{a}}}{{{b}}}"
+        return f"{sign}\\mixed{{{w}}}{{{a}}}{{{b}}}"
+    return _MIXED_SPACE_RE.sub(repl, s) if "/" in s else s
+
+
+_EMPHASIS_RE = re.compile(r"^(\*\*|__|\*(?!\*))(?!\s)([^*_]+?)(?<!\s)\1\s*\.?$")
+_BRACED_COMMA_RE = re.compile(r"(?<![\d.])(\d+)((?:\{,\}\d+)+)")
+
+
+def _braced_comma(m: re.Match) -> str:
+    """``10{,}000`` is 10000 (groups of three after a 1-3 digit head without a leading 0);
+    a single other ``{,}`` is a decimal comma (``3{,}5`` = 3.5, ``0{,}144`` = 0.144)."""
+    head, groups = m.group(1), m.group(2).split("{,}")[1:]
+    if len(head) <= 3 and not head.startswith("0") and all(len(g) == 3 for g in groups):
+        return head + "".join(groups)
+    return f"{head}.{groups[0]}" if len(groups) == 1 else head + "," + ",".join(groups)
+
+
+def _semicolons(s: str) -> str:
+    """Semicolons as separators: ``(0;-2;6)`` is the tuple (0, -2, 6) (no comma inside);
+    at the top level ``-12;-11`` is a list, and with commas inside the groups
+    (``p=5,q=2;p=7,q=2``) each group is one tuple: ``(5,2),(7,2)``."""
+    s = re.sub(r"\(([^(),;]*(?:;[^(),;]*)+)\)", lambda m: "(" + m.group(1).replace(";", ",") + ")", s)
+    groups = _split_top(s, ";")
+    if len(groups) == 1:
+        return s
+    if any(len(_split_top(g, ",")) > 1 for g in groups):
+        groups = [_strip_assignments(_collapse_spaces(g))[0] for g in groups]
+        groups = [g if _outer_pair(g) is not None else f"({g})" for g in groups]
+    return ",".join(g.strip() for g in groups)
+
+
 def _collapse_spaces(s: str) -> str:
-    """Drop whitespace except a single space between two letters (``\\cot x``, ``New York``)."""
+    """Drop whitespace except a single space between two letters (``\\cot x``, ``New York``)
+    and after a comma between digits (``32, 349`` is a list: a thousands separator has no
+    space after it)."""
     s = re.sub(r"\s+", " ", s.strip())
-    return re.sub(r"(?<![A-Za-z\u4e00-\u9fff]) | (?![A-Za-z\u4e00-\u9fff])", "", s)
+    return re.sub(" ", _space, s)
+
+
+def _space(m: re.Match) -> str:
+    """Keep a space between two letters, and between ``<digit>,`` and a digit."""
+    s, i = m.string, m.start()
+    before, after = s[i - 1] if i else "", s[i + 1] if i + 1 < len(s) else ""
+    letters = "A" <= before.upper() <= "Z" or "\u4e00" <= before <= "\u9fff", \
+        "A" <= after.upper() <= "Z" or "\u4e00" <= after <= "\u9fff"
+    keep = all(letters) or before == "," and after.isdigit() and i >= 2 and s[i - 2].isdigit()
+    return " " if keep else ""
 
 
 def _strip_assignments(s: str) -> tuple[str, str | None]:
@@ -550,13 +657,19 @@ def _normalize_once(s: str) -> tuple[str, bool, str | None]:
     for k, v in _UNICODE.items():
         s = s.replace(k, v)
     if "\\boxed" in s or "\\fbox" in s:
-        s = last_boxed(s) or s
+        s = boxed_answer(s)[0] or s
     s = s.replace("\\$", " ").replace("$", " ")
+    if "\\\\" in s and "\\begin" not in s:  # \\frac: a doubled escape (outside a matrix, \\ is a row break)
+        s = re.sub(r"\\\\(?=[A-Za-z()\[\]{}])", r"\\", s)
     s = re.sub(r"(?<!\\)\\[()\[\]]", " ", s)  # \( \) \[ \] display delimiters
-    s = re.sub(r"\{,\}", ",", s)
+    s = _EMPHASIS_RE.sub(r"\2", s.strip())  # **73**, __73__, *73*: markdown emphasis
+    if "{,}" in s:
+        s = _BRACED_COMMA_RE.sub(_braced_comma, s)
+    s = re.sub(r"(?<=[A-Za-z\s])!=", r"\\neq ", s)
     s = re.sub(r",\s*\\!\s*", ",", s)  # 10,\!080 and 11,\! 111: thousands
     s = re.sub(r"(?<!\\)\\!", "", s)
-    s = re.sub(r"(?<!\\)\\[,;:> ]|\\q?quad(?![a-zA-Z])|~", " ", s)
+    s = re.sub(r"(?<!\\)\\[,;:> ]|\\q?quad|~", " ", s)  # also "\\quadx_2" (a missing space)
+    s = re.sub(r"\s*\\approx\s*[-+]?\d*\.?\d+\s*$", "", s) if "\\approx" in s else s  # "\\frac13 \\approx 0.33"
     s = re.sub(r"\s+", " ", s).strip()  # from here on a run of spaces is one space
     if _CJK_RE.search(s):
         s = _ZH_PREFIX_RE.sub("", s).strip()
@@ -606,6 +719,7 @@ def _normalize_once(s: str) -> tuple[str, bool, str | None]:
     s = re.sub(r"(?i)\s+(?:or|and)\s+", ",", s)
     s = re.sub(r",\s*(?:or|and)\s+", ",", s)
     s = _remove_thousands(s)
+    s = _semicolons(s) if ";" in s else s
     s = _cut_suffix(s.strip(), _ORDINAL_RE)[0]
     s = _cut_suffix(s, _UNIT_RE)[0] if re.search(r"\d", s) else s
     m = _NUM_THEN_WORDS_RE.match(s.strip())
@@ -630,7 +744,7 @@ def _normalize_once(s: str) -> tuple[str, bool, str | None]:
     m = _CHOICE_PREFIX_RE.match(s)
     if m and not re.match(r"\([A-H]\)\s*(?:[-+*/^=,()\[\]]|\\cdot|\\times)", s):  # "(B) 12": the letter decides
         s = m.group(1)
-    s = _collapse_spaces(s)
+    s = _collapse_spaces(_mixed_numbers(s))
     s, assigned = _strip_assignments(s)
     s = s.strip().rstrip(".,;").strip()
     if s.startswith("{"):  # redundant outer braces {{5}} (matched once: linear)
@@ -759,8 +873,8 @@ def parse_rational(s: str) -> Fraction | None:
         m = _MIXED_RE.match(s)
         if m:
             a, b = int(m.group("a") or m.group("a1")), int(m.group("b") or m.group("b1"))
-            if b == 0:
-                return None
+            if not 0 <= a < b:
+                raise ValueError("not a mixed number: the fraction is improper (ambiguous)")
             return (-1 if m.group("s") == "-" else 1) * (int(m.group("w")) + Fraction(a, b))
         m = _SLASH_RE.match(s)
         if m:
@@ -858,13 +972,18 @@ def _result(ok: bool | None, why: str, g: _Norm, p: _Norm) -> EquivResult:
 _PLAIN_DECIMAL_RE = re.compile(r"^[-+]?\d+(?:\.(\d+))?$")
 
 
-def _rounded_ok(pt: str, gold_value: float, hints: Hints) -> bool:
-    """The problem asks for ``d`` decimal places and ``pt`` is the gold value rounded to d."""
+def _rounded_ok(pt: str, gold_value: Fraction | float, hints: Hints) -> bool:
+    """The problem asks for ``d`` decimal places and ``pt`` is the gold value rounded to d.
+    Exact arithmetic (no overflow); a float gold (an evaluated expression) gets a
+    relative slack of 1e-12 for its own rounding."""
     d = hints.decimal_places
     m = _PLAIN_DECIMAL_RE.match(pt)
     if d is None or m is None or len(m.group(1) or "") != d:
         return False
-    return abs(float(Fraction(pt)) - gold_value) <= 0.5 * 10 ** -d * (1 + 1e-12) + 1e-15 * abs(gold_value)
+    half = Fraction(1, 2 * 10 ** d)
+    gold = Fraction(gold_value)
+    slack = 0 if isinstance(gold_value, Fraction) else half * Fraction(1, 10 ** 12) + abs(gold) / 10 ** 15
+    return abs(Fraction(pt) - gold) <= half + slack
 
 
 def _rational_verdict(g: _Norm, p: _Norm, rg: Fraction, rp: Fraction, hints: Hints) -> EquivResult:
@@ -873,7 +992,7 @@ def _rational_verdict(g: _Norm, p: _Norm, rg: Fraction, rp: Fraction, hints: Hin
         return _result(True, "equal_rational", g, p)
     if (g.percent and not p.percent and rp == rg / 100) or (p.percent and not g.percent and rp / 100 == rg):
         return _result(True, "equal_percent", g, p)
-    if not g.percent and not p.percent and _rounded_ok(p.text, float(rg), hints):
+    if not g.percent and not p.percent and _rounded_ok(p.text, rg, hints):
         return _result(True, "equal_rounded", g, p)
     return _result(False, "not_equal_rational", g, p)
 
@@ -892,6 +1011,18 @@ def _base_verdict(g: _Norm, p: _Norm, hints: Hints) -> EquivResult | None:
     if hints.base and np_.subscripted and np_.base != hints.base:
         return _result(False, "not_equal", g, p)  # not written in the base the problem asks for
     return _result(ng.value == np_.value, "equal_base" if ng.value == np_.value else "not_equal", g, p)
+
+
+_DECIMAL_COMMA_RE = re.compile(r"^[-+]?\d+,\d+$")
+
+
+def _decimal_comma(s: str, other: str) -> Fraction | None:
+    """A prediction ``s`` = ``3,5`` read as 3.5 when the gold ``other`` is a decimal number
+    written with a point: the list reading {3, 5} could never equal it, so the locale
+    reading is unambiguous. ``None`` otherwise."""
+    if not (_DECIMAL_COMMA_RE.match(s) and _SIGNED_DEC_RE.match(other) and "." in other):
+        return None
+    return Fraction(s.replace(",", "."))
 
 
 def _cheap_scalar(g: _Norm, p: _Norm, hints: Hints = NO_HINTS) -> EquivResult | None:
@@ -923,6 +1054,8 @@ def _cheap_scalar(g: _Norm, p: _Norm, hints: Hints = NO_HINTS) -> EquivResult | 
         same = _times_equal(tg, tp)
         return _result(same, "equal_time" if same else "not_equal_time", g, p)
     rg, rp = parse_rational(gt), parse_rational(pt)
+    if rp is None and rg is not None:  # pred "3,5" against gold "3.5": a decimal comma (see "Commas")
+        rp = _decimal_comma(pt, gt)
     qg, qp = _ratio(gt), _ratio(pt)
     if (qg is not None or qp is not None) and (qg if qg is not None else rg) is not None \
             and (qp if qp is not None else rp) is not None:
@@ -1149,7 +1282,7 @@ def _parse_structure(s: str) -> Any:
             return _parse_structure(pair[1])
     sides, ops = _split_relations(s)
     if ops and all(sides):
-        if len(ops) == 1 or (set(ops) <= {"<", "\\leq"} or set(ops) <= {">", "\\geq"}):
+        if len(ops) == 1 or set(ops) in ({"="}, {"<"}, {"<", "\\leq"}, {"\\leq"}, {">"}, {">", "\\geq"}, {"\\geq"}):
             return _Rel(tuple(ops), tuple(sides))
     return _Scalar(s)
 
@@ -1356,6 +1489,22 @@ class _LatexParser:
         value = sp.Rational(mantissa)
         return value * self.make_pow(sp.Integer(10), sp.Integer(int(exponent))) if exponent else value
 
+    def mixed_number(self, whole: str):
+        """``2\\frac{1}{3}`` (an integer, then ``\\frac`` of two integer literals) is the mixed
+        number 7/3; with an improper fraction (``2\\frac{4}{3}``), or followed by a factor or
+        exponent (``2\\frac{1}{3}x``), it is ambiguous (mixed number or product) and refused.
+        ``None`` when the integer is not followed so."""
+        t = self.toks[self.i:self.i + 7]
+        shape = [(k if k == "num" else v) for k, v in t]
+        if not whole.isdigit() or shape != ["\\frac", "{", "num", "}", "{", "num", "}"] \
+                or not (t[2][1].isdigit() and t[5][1].isdigit()):
+            return None
+        a, b = int(t[2][1]), int(t[5][1])
+        self.i += 7
+        if not 0 <= a < b or self.starts_atom() or self.at("^") or self.at("!"):
+            raise _Unparseable("an integer before a fraction: mixed number or product?")
+        return _sympy().Rational(int(whole) * b + a, b)
+
     def group(self, close: str):
         e = self.expr()
         self.expect(close)
@@ -1376,7 +1525,8 @@ class _LatexParser:
                         return sp.Integer(int(v, int(base)))
                     except ValueError as exc:
                         raise _Unparseable("bad digits") from exc
-                return self.number(v)
+                mixed = self.mixed_number(v)
+                return mixed if mixed is not None else self.number(v)
             if kind == "letter":
                 return self.subscripted(v)
             if kind == "func":
@@ -1553,40 +1703,101 @@ def _sample_points(symbols) -> list[dict]:
 
 
 def _as_complex(x) -> complex | None:
+    """A Python complex for a finite value that fits a float, else ``None`` (never inf)."""
     try:
-        return complex(x)
+        z = complex(x)
     except (TypeError, ValueError, OverflowError):
         return None
+    return z if cmath.isfinite(z) else None
 
 
 def _values(e, points: list[dict]) -> list[complex | None]:
     return [_as_complex(e.subs(pt).evalf(40) if pt else e.evalf(40)) for pt in points]
 
 
-def _exprs_equal(a, b, approximate: bool) -> tuple[bool, str]:
-    """Exact symbolic equality, with a numeric fallback (see module docstring)."""
+_SAFE_MAX = 1e300  # the numeric fallback only accepts values in [1e-300, 1e300] (or 0)
+_SAFE_MIN = 1e-300
+_MAXN = 600  # digits evalf may use to tell a value from zero
+
+
+def _evaluate(e, dps: int = 40):
+    """``e`` at ``dps`` significant digits as an mpmath ``mpc``; ``0`` when evalf cannot
+    tell it from zero with ``_MAXN`` digits; ``None`` when it is not a finite number."""
+    sp = _sympy()
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
+        v = e.evalf(dps, maxn=_MAXN, strict=True)
+    except PrecisionExhausted:
+        return 0
+    except _sympy_errors():
+        return None
+    if not v.is_number or v.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return None
+    re_, im_ = v.as_real_imag()
+    if not (re_.is_Number and im_.is_Number):
+        return None
+    import mpmath
+
+    z = mpmath.mpc(mpmath.mpf(sp.Float(re_, dps)._mpf_), mpmath.mpf(sp.Float(im_, dps)._mpf_))
+    return z if mpmath.isfinite(z.real) and mpmath.isfinite(z.imag) else None
+
+
+def _in_safe_range(z) -> bool:
+    return z == 0 or _SAFE_MIN <= abs(z) <= _SAFE_MAX
+
+
+def _numerically_safe(e) -> bool:
+    """Every numeric sub-expression of ``e`` (symbols already substituted) is finite, is
+    told apart from zero by evalf, and lies in ``[1e-300, 1e300]`` or is exactly 0: no
+    overflow, underflow or unresolved cancellation that a float-like check could miss."""
+    sp = _sympy()
+    for node in sp.preorder_traversal(e):
+        if not getattr(node, "is_number", False):
+            continue
+        v = node if node.is_Rational else _evaluate(node, 15)
+        if v is None or not _in_safe_range(v) or v == 0 and node.is_zero is not True:
+            return False
+    return True
+
+
+def _exprs_equal(a, b, approximate: bool) -> tuple[bool | None, str]:
+    """Exact symbolic equality, with a numeric fallback (see module docstring).
+
+    Two exact rationals are decided exactly. The numeric fallback evaluates the
+    difference at each sample point with evalf (arbitrary exponents, ``_MAXN`` digits to
+    resolve cancellation): a clearly non-zero difference refutes; it accepts only when the
+    difference is zero at every point *and* every sub-expression of both sides is finite
+    and within ``[1e-300, 1e300]`` (:func:`_numerically_safe`). Otherwise ``None``
+    (``out_of_range``): never an accept by float rounding."""
     sp = _sympy()
     if a == b:
         return True, "sympy_equal"
     if a.has(sp.oo, -sp.oo) or b.has(sp.oo, -sp.oo):  # infinities: structural equality only
         return False, "not_equal"
+    if a.is_Rational and b.is_Rational:  # exact numbers: a == b already decided
+        return False, "not_equal"
     diff = a - b
-    syms = diff.free_symbols
+    syms = a.free_symbols | b.free_symbols
     points = _sample_points(syms) if syms else [{}]
-    all_close, evaluated = True, 0
-    for av, bv, dv in zip(_values(a, points), _values(b, points), _values(diff, points)):
-        if av is None or bv is None or dv is None or any(z != z for z in (av, bv, dv)):
+    subs = [(a.subs(pt), b.subs(pt), diff.subs(pt)) if pt else (a, b, diff) for pt in points]
+    zero_everywhere, proven_nonzero = True, False
+    for ea, eb, ed in subs:
+        av, bv, dv = _evaluate(ea), _evaluate(eb), _evaluate(ed)
+        if dv is None or dv != 0:
+            zero_everywhere = False
+        if av is None or bv is None or dv is None or dv == 0:
             continue
-        evaluated += 1
-        scale = max(abs(av), abs(bv))
-        if abs(dv) > max(REL_TOL * scale, 1e-20 * max(1.0, scale)):
+        proven_nonzero = True
+        if abs(dv) > REL_TOL * max(abs(av), abs(bv)):
             return False, "not_equal"
-        all_close = all_close and abs(dv) <= REL_TOL * scale
     if sp.expand(diff) == 0 or sp.simplify(diff) == 0:
         return True, "sympy_equal"
-    if evaluated and all_close and not approximate:
+    if proven_nonzero or approximate:
+        return False, "not_equal"
+    if zero_everywhere and all(_numerically_safe(x) for ea, eb, _ in subs for x in (ea, eb)):
         return True, "numeric_equal"
-    return False, "not_equal"
+    return None, "out_of_range"
 
 
 class _Ctx:
@@ -1642,7 +1853,7 @@ def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm 
         return False, "not_equal"
     ok, why = _exprs_equal(ga, pa, approx)
     if ok:
-        return ok, why
+        return True, why
     if gn.percent != pn.percent:  # exactly one side wrote a percent: also compare its value
         scaled = (ga / 100, pa) if gn.percent else (ga, pa / 100)
         if _exprs_equal(*scaled, approx)[0]:
@@ -1651,6 +1862,8 @@ def _scalar_equal(ctx: _Ctx, g: str, p: str, gn: _Norm | None = None, pn: _Norm 
         gv = _real_value(ga)
         if gv is not None and _rounded_ok(p, gv, ctx.hints):
             return True, "equal_rounded"
+    if ok is None:
+        raise _SideError("both", why)
     return False, why
 
 
@@ -1788,6 +2001,9 @@ def _struct_equal(ctx: _Ctx, g: Any, p: Any) -> tuple[bool, str]:
             return ok, "set_equal" if ok else "not_equal"
         if isinstance(g, _Union) and isinstance(p, _Union):
             return False, "not_equal"
+    if isinstance(g, _Scalar) and isinstance(p, _Set) and not p.braced and p.items:
+        ok = all(_struct_equal(ctx, g, x)[0] for x in p.items)  # "639/40, 15\frac{39}{40}": one value twice
+        return ok, "structure_equal" if ok else "structure_mismatch"
     if isinstance(g, _Seq) and isinstance(p, _Seq):
         if (g.open, g.close) != (p.open, p.close) or len(g.items) != len(p.items):
             return False, "structure_mismatch"
@@ -1897,14 +2113,30 @@ def _with_assignment(s: Any, n: _Norm, other: Any) -> Any:
     return s
 
 
-def _is_computation(ctx: _Ctx, s: Any) -> bool:
-    """A chain of equalities between numbers (``2+3=5``): its value is its last side."""
+# A quantity named on the left of a prediction's chain "m + n = 7 + 4 = 11": letters, names
+# and segment names joined by + - * : (no digits, no powers), also \tan A, \frac{NO}{BO}, |AB|, f(x).
+_CHAIN_LABEL_RE = re.compile(r"^(?:" + _LABEL + r"|\\(?:sin|cos|tan|cot|sec|csc) ?" + _NAME + r"|[-+*:]|\\cdot)+$")
+
+
+def _chain_values(ctx: _Ctx, s: Any) -> list[str] | None:
+    """The value sides of a prediction written as a chain of equalities whose sides after
+    the first are numbers and whose first side is a number or a label (``2+3=5``,
+    ``x = 5+5+1 = 11``, ``a+b+c = 11+9+0 = 20``, ``\\tan A = 2``): the chain stands for its
+    last side, and is that answer only if every number side equals it. ``None`` for
+    anything else (``x^2 = 2`` is an equation, not a labelled value)."""
     if not (isinstance(s, _Rel) and set(s.ops) == {"="}):
-        return False
+        return None
+    first = s.sides[0].replace(" ", "")
     try:
-        return all(not ctx.expr(side)[0].free_symbols for side in s.sides)
+        if any(ctx.expr(side)[0].free_symbols for side in s.sides[1:]):
+            return None
+        if _CHAIN_LABEL_RE.match(first):
+            return list(s.sides[1:])
+        if ctx.expr(s.sides[0])[0].free_symbols:
+            return None
     except (_Unparseable, _TooComplex):
-        return False
+        return None
+    return list(s.sides)
 
 
 def _decide(ctx: _Ctx, g: _Norm, p: _Norm) -> tuple[bool, str, Any, Any]:
@@ -1917,9 +2149,13 @@ def _decide(ctx: _Ctx, g: _Norm, p: _Norm) -> tuple[bool, str, Any, Any]:
         return res.equivalent, res.reason, None, None
     gs, ps = _parse_structure(g.text), _parse_structure(p.text)
     gs, ps = _with_assignment(gs, g, ps), _with_assignment(ps, p, gs)
-    if isinstance(gs, _Scalar) and not g.assigned and _is_computation(ctx, ps):
-        value = ps.sides[-1]  # "\sin^2 30^\circ + 1 = \frac{5}{4}": the computation's result
-        ok, why = _scalar_equal(ctx, g.text, value, g, _Norm(value, p.percent))
+    values = _chain_values(ctx, ps) if isinstance(gs, _Scalar) and not g.assigned else None
+    if values:  # "\sin^2 30^\circ + 1 = \frac{5}{4}", "x = 5+5+1 = 11": every value side is the gold
+        ok, why = True, "equal_string"
+        for value in values:
+            ok, why = _scalar_equal(ctx, g.text, value, g, _Norm(value, p.percent))
+            if not ok:
+                break
     elif isinstance(gs, _Scalar) and isinstance(ps, _Scalar):
         ok, why = _scalar_equal(ctx, g.text, p.text, g, p)
     else:
