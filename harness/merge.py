@@ -16,7 +16,8 @@ from harness.errors import UsageError
 from harness.runner import compute_run_results, settings_changes
 from harness.scoring.equiv_pool import EquivPool
 from harness.scoring.score import VERIFIERS
-from harness.store import RunStore, check_run_dir, describe_lines, iter_samples, read_manifest, sample_key, warn
+from harness.store import (RunStore, check_run_dir, describe_lines, iter_samples, read_docs, read_manifest, sample_key, warn,
+                           write_docs)
 
 
 def _load_shards(dirs: list[Path]) -> list[tuple[int, dict, Path]]:
@@ -121,6 +122,7 @@ def merge_runs(shard_dirs: list[Path], output: Path, *, log=warn) -> dict:
     try:
         with RunStore(output, log=log) as store, EquivPool() as pool:
             store.write_manifest(merged)
+            write_docs(output, (e for _, _, d in shards for e in (read_docs(d) or {}).values()))
             store.append(rows.values())
             results = compute_run_results(output, merged, VERIFIERS["math_equiv"](pool))
             store.write_results(results)

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.store import iter_samples
+from harness.store import iter_samples, read_docs
 
 
 @pytest.fixture
@@ -48,6 +48,10 @@ def test_merge_of_three_shards_equals_unsharded_run(tmp_path, preds, shared_data
     merged_m = json.loads((tmp_path / "merged" / "manifest.json").read_text())
     assert merged_m["tasks"]["math500"]["doc_ids"] == full_m["tasks"]["math500"]["doc_ids"]
     assert "shard" not in merged_m["run"]
+    # the merged run carries the documents, so it re-verifies with the eval's problem context
+    assert read_docs(tmp_path / "merged") == read_docs(tmp_path / "full")
+    assert main(["score", str(tmp_path / "merged"), "--reverify"]) == 0
+    assert rows(tmp_path / "merged") == rows(tmp_path / "full")
 
 
 def test_merge_refuses_incomplete_or_mismatched_shards(tmp_path, preds, shared_data, capsys):

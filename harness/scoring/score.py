@@ -89,6 +89,10 @@ class MathEquivVerifier:
     """
 
     name = "math_equiv"
+    # Bumped whenever a verdict can change (recorded in each run's config id): 2 = issue-7
+    # checker (no numeric accept out of float range, labelled answers, chains, several boxes)
+    # and the truncation / malformed policy of ``parse_output``.
+    version = "2"
 
     def __init__(self, pool: EquivPool):
         self.pool = pool
