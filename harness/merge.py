@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.runner import compute_run_results, settings_changes
+from harness.run_config import settings_changes
+from harness.runner import compute_run_results
 from harness.scoring.equiv_pool import EquivPool
 from harness.scoring.score import VERIFIERS
 from harness.store import (RunStore, check_run_dir, describe_lines, iter_samples, read_docs, read_manifest, sample_key, warn,
