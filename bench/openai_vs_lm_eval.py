@@ -9,8 +9,14 @@ the same max_tokens and the same concurrency, alternating, in one run:
 * harness eval: the whole ``run_eval`` (data, prompts, backend, scoring, fsync'd writes).
 
 Greedy decoding makes both clients ask the server for the same work (the script checks
-that the texts agree), so the wall times compare the clients. Medians are printed with
-the ratio lm-eval / harness (> 1 means the harness is faster).
+that the texts agree every round, and prints the server's engine-step count per run from
+its ``/metrics``), so the wall times compare the clients. An untimed warm-up round of
+all three comes first (imports, first-use costs, every prompt in the server's prefix
+cache); then each round runs the three in a rotated order, so each client is first,
+second and third once in three rounds. Every round is printed with its ratios
+lm-eval / harness (> 1 means the harness is faster), then the medians. The server, the
+clients and the answer checking share the machine's cores: check the load average
+printed with each round.
 
     .venv/bin/python bench/openai_vs_lm_eval.py                       # SmolLM2-135M-Instruct
     .venv/bin/python bench/openai_vs_lm_eval.py --model tiny --prompts 256
@@ -76,6 +82,27 @@ def run_harness(base_url: str, model: str, limit: int, concurrency: int, max_tok
     return time.perf_counter() - t
 
 
+def engine_steps(base_url: str) -> float | None:
+    """The server's engine-step count (``vllm:iteration_tokens_total`` histogram count) from
+    ``/metrics``: the same count for two runs means the server did the same batching work."""
+    import urllib.request
+
+    try:
+        text = urllib.request.urlopen(base_url.rsplit("/v1", 1)[0] + "/metrics", timeout=10).read().decode()
+    except OSError:
+        return None
+    total = None
+    for line in text.splitlines():
+        if line.startswith("vllm:iteration_tokens_total_count"):
+            total = (total or 0.0) + float(line.rsplit(" ", 1)[1])
+    return total
+
+
+CLIENTS = ("lm-eval", "backend", "eval")
+LABELS = {"lm-eval": "lm-eval local-chat-completions", "backend": "harness OpenAIBackend",
+          "eval": "harness eval (run_eval)"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2", help="smollm2 | tiny | a local model folder")
@@ -86,35 +113,64 @@ def main() -> None:
     args = ap.parse_args()
     if not (DATA / "PROVENANCE.md").is_file():
         sys.exit(f"benchmark data not found at {DATA}: put shared/data beside the repo")
-    from harness.local_models import resolve_local_model
-    from harness.local_server import start_vllm_server
+    from harness.testing.local_models import resolve_local_model
+    from harness.testing.local_server import start_vllm_server
 
+    rounds: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model = resolve_local_model(args.model, tmp)
         reqs = build_requests(args.prompts, args.max_tokens)
         server = start_vllm_server(model, tmp / "server.log", max_model_len=2048)
-        times = {"lm-eval local-chat-completions": [], "harness OpenAIBackend": [], "harness eval (run_eval)": []}
+        url = server.base_url
+
+        def run(client: str, tag: str) -> tuple[float, list[str] | None]:
+            if client == "lm-eval":
+                return run_lm_eval(url, model, reqs, args.concurrency, args.max_tokens)
+            if client == "backend":
+                return run_backend(url, model, reqs, args.concurrency)
+            return run_harness(url, model, len(reqs), args.concurrency, args.max_tokens, tmp / f"run-{tag}"), None
+
         try:
-            run_lm_eval(server.base_url, model, reqs[:8], args.concurrency, args.max_tokens)
-            run_backend(server.base_url, model, reqs[:8], args.concurrency)
+            # Untimed warm-up round: imports, each client's first-use costs, and every prompt
+            # in the server's prefix cache, so no timed run pays for a cold cache.
+            for client in CLIENTS:
+                run(client, "warm-up")
             for i in range(args.rounds):
-                t_lm, lm_texts = run_lm_eval(server.base_url, model, reqs, args.concurrency, args.max_tokens)
-                t_be, be_texts = run_backend(server.base_url, model, reqs, args.concurrency)
-                t_ev = run_harness(server.base_url, model, len(reqs), args.concurrency, args.max_tokens, tmp / f"run{i}")
-                times["lm-eval local-chat-completions"].append(t_lm)
-                times["harness OpenAIBackend"].append(t_be)
-                times["harness eval (run_eval)"].append(t_ev)
-                same = sum(a == b for a, b in zip(lm_texts, be_texts))
+                order = CLIENTS[i % 3:] + CLIENTS[:i % 3]  # each client in each position once per 3 rounds
+                r: dict = {"order": order, "load": os.getloadavg()[0], "s": {}, "steps": {}}
+                texts = {}
+                for client in order:
+                    before = engine_steps(url)
+                    r["s"][client], texts[client] = run(client, str(i))
+                    after = engine_steps(url)
+                    r["steps"][client] = None if before is None or after is None else after - before
+                r["same"] = sum(a == b for a, b in zip(texts["lm-eval"], texts["backend"]))
+                rounds.append(r)
+                print(f"round {i + 1}: " + ", ".join(f"{c} {r['s'][c]:.2f} s ({r['steps'][c]:.0f} steps)"
+                                                     if r["steps"][c] is not None else f"{c} {r['s'][c]:.2f} s"
+                                                     for c in order) + f"; load {r['load']:.2f}", file=sys.stderr,
+                      flush=True)
         finally:
             server.stop()
-    lm_median = statistics.median(times["lm-eval local-chat-completions"])
-    print(f"model {args.model}, {len(reqs)} GSM8K chat prompts, greedy, max_tokens {args.max_tokens}, "
-          f"concurrency {args.concurrency}, {args.rounds} rounds; identical texts: {same}/{len(reqs)}")
-    print(f"{'client':32} {'median s':>9}  runs                    {'lm-eval / this':>14}")
-    for name, ts in times.items():
-        m = statistics.median(ts)
-        print(f"{name:32} {m:9.2f}  {', '.join(f'{t:.2f}' for t in ts):22}  {lm_median / m:14.3f}")
+    same = ", ".join(f"{r['same']}/{len(reqs)}" for r in rounds)
+    loads = ", ".join(f"{r['load']:.2f}" for r in rounds)
+    print(f"model {args.model}, {len(reqs)} GSM8K chat prompts, greedy, max_tokens {args.max_tokens}, concurrency "
+          f"{args.concurrency}, {args.rounds} rounds after a warm-up round; identical texts (lm-eval vs backend) per "
+          f"round: {same}; load average (1 min) at each round's start: {loads}")
+    print(f"{'round':>5}  {'order':24} {'lm-eval s':>9} {'backend s':>9} {'eval s':>9}  {'lm/backend':>10} {'lm/eval':>8}"
+          f"  {'engine steps lm/backend/eval':>28}")
+    for i, r in enumerate(rounds, 1):
+        s, st = r["s"], r["steps"]
+        steps = "/".join("?" if st[c] is None else f"{st[c]:.0f}" for c in CLIENTS)
+        print(f"{i:>5}  {' > '.join(r['order']):24} {s['lm-eval']:9.2f} {s['backend']:9.2f} {s['eval']:9.2f}  "
+              f"{s['lm-eval'] / s['backend']:10.3f} {s['lm-eval'] / s['eval']:8.3f}  {steps:>28}")
+    med = {c: statistics.median(r["s"][c] for r in rounds) for c in CLIENTS}
+    print(f"{'med':>5}  {'':24} {med['lm-eval']:9.2f} {med['backend']:9.2f} {med['eval']:9.2f}  "
+          f"{med['lm-eval'] / med['backend']:10.3f} {med['lm-eval'] / med['eval']:8.3f}")
+    print("ratios are lm-eval's time / the harness' time in the same round (> 1: the harness is faster); "
+          f"lowest: backend {min(r['s']['lm-eval'] / r['s']['backend'] for r in rounds):.3f}, "
+          f"eval {min(r['s']['lm-eval'] / r['s']['eval'] for r in rounds):.3f}")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def main() -> int:
 
     import harness.runner as runner
     from harness.backends.vllm_backend import VLLMBackend
-    from harness.local_models import resolve_local_model
+    from harness.testing.local_models import resolve_local_model
     from harness.store import iter_samples
 
     work = Path(tempfile.mkdtemp(prefix="vllm-overhead-"))

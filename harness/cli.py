@@ -28,14 +28,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, minimum: int, must: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} must be {must}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1, "at least 1")
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0, "0 or more")
 
 
 def _finite_float(text: str) -> float:
@@ -47,6 +55,25 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
+
+
+def _limit(text: str) -> int | float:
+    """``--limit``: N >= 1 or a fraction 0 < F < 1 (see harness.selection)."""
+    from harness.selection import parse_limit
+
+    try:
+        value = parse_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if isinstance(value, int) and value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1 (or a fraction between 0 and 1)")
+    return value
+
+
+def _doc_ids(text: str) -> tuple[str, ...]:
+    from harness.selection import parse_doc_ids
+
+    return parse_doc_ids(text)
 
 
 def _positive_seconds(text: str) -> float:
@@ -109,7 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--backend", default="transformers", help="transformers | vllm | openai | replay (default transformers); options via --model-args")
     e.add_argument("--tasks", required=True, help="comma-separated task names (see `harness tasks`)")
     e.add_argument("-n", "--samples", dest="n", type=_positive_int, help="samples per problem (default: the task's, or the predictions' count for replay)")
-    e.add_argument("--limit", type=_positive_int, help="only the first N problems of each task")
+    e.add_argument("--limit", type=_limit, metavar="N|F",
+                   help="only the first N problems of each task, or a fraction F of them (0 < F < 1, rounded up)")
+    e.add_argument("--sample-docs", type=_non_negative_int, metavar="SEED",
+                   help="with --limit: a random subset of that size, fixed by SEED (hash order, the same on every "
+                        "machine), kept in dataset order")
+    e.add_argument("--doc-ids", type=_doc_ids, metavar="ID,ID|@FILE",
+                   help="only these documents (TASK:ID names one task's document when several tasks run); "
+                        "@FILE: ids separated by commas or newlines")
     e.add_argument("--seed", type=int, default=0, help="run seed, 0 to 2**63-1; each request's seed derives from it (default 0)")
     e.add_argument("--temperature", type=_finite_float, help="sampling temperature; 0 is greedy (default: the task's, 0.6 for math)")
     e.add_argument("--top-p", type=_finite_float, help="nucleus sampling (default: the task's, 0.95 for math)")
@@ -125,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backend options, JSON or k=v,k=v: transformers dtype=float32,revision=…; vllm any vllm.LLM engine "
                         "argument (tensor_parallel_size=8,max_model_len=32768,…); openai base_url=http://host:8000/v1,"
                         "api_key_env=NAME,concurrency=64,endpoint=chat|completions")
+    e.add_argument("--gen-kwargs", type=_key_values, default={}, metavar="K=V,…|JSON",
+                   help="backend sampling extras: vllm SamplingParams fields (min_p, top_k, repetition_penalty, "
+                        "presence_penalty, …), transformers GenerationConfig attributes, openai request-body fields")
+    e.add_argument("--chat-template-kwargs", type=_key_values, default={}, metavar="JSON|K=V,…",
+                   help='variables for the chat template, e.g. \'{"enable_thinking": false}\' (openai: sent as chat_template_kwargs)')
+    e.add_argument("--chat-template", metavar="PATH",
+                   help="jinja2 chat template replacing the model's (transformers, vllm); its content is part of the run config")
     e.add_argument("--allow-config-change", action="store_true", help="mix samples made with other settings into an existing run directory")
     e.add_argument("--allow-unmatched", action="store_true",
                    help="replay: ignore predictions whose doc_id is in no task's dataset or whose sample is >= -n "
@@ -134,11 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--shard", type=_shard, metavar="INDEX/COUNT",
                    help="evaluate only documents INDEX, INDEX+COUNT, … of each task (0-based); combine with `harness merge`")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _judge_options(e)
+    e.add_argument("-v", "--verbose", action="store_true", help="show vLLM's own INFO logs (default: warnings only)")
 
     s = sub.add_parser("score", help="recompute results.json from a run's samples")
     s.add_argument("run", type=Path, help="run directory")
     s.add_argument("--reverify", action="store_true", help="re-extract and re-check every stored output with the current verifier")
     s.add_argument("--verify-timeout", type=_positive_seconds, default=5.0, help="hard wall-clock limit per answer check, seconds (default 5)")
+    s.add_argument("--verdict-set", metavar="NAME", help="score with this verdict set (default: the newest complete one; "
+                   "see the run's verdicts/ folder)")
+    _judge_options(s)
     s.add_argument("--data-dir", help="--reverify of a run without docs.jsonl (made by an older harness): the data folder "
                    "the run used, to read the problem texts (checked against the run's data hash)")
 
@@ -146,7 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("shards", nargs="+", type=Path, help="run directories of shards 0/N … N-1/N")
     g.add_argument("--output", required=True, type=Path, help="new run directory for the merged run")
 
-    sub.add_parser("tasks", help="list the available tasks")
+    t = sub.add_parser("tasks", help="list the available tasks and task groups")
+    t.add_argument("names", nargs="*", help="tasks or groups to show (default: all)")
+    t.add_argument("-v", "--verbose", action="store_true",
+                   help="each task in full: prompt template, extractor chain, verifier, metrics, generation defaults")
+    t.add_argument("--json", action="store_true", help="machine-readable: each task's full description as JSON")
 
     m = sub.add_parser("math-equiv", help="check whether two math answers are equivalent; prints JSON "
                        "(equivalent: true/false/null when undecidable in time, reason, parsed and normalised forms)",
@@ -163,6 +213,26 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--problem", help="the problem statement (read for a requested base, rounding, options)")
     m.add_argument("--timeout", type=_positive_seconds, default=5.0, help="wall-clock limit in seconds per check (default 5)")
     return p
+
+
+def _judge_options(p) -> None:
+    """``--judge-backend``/``--judge-model``/``--judge-args``: the judge model some verifiers need."""
+    p.add_argument("--judge-backend", metavar="KIND", help="judge model backend for verifiers that need one: "
+                   "transformers | vllm | openai | replay (recorded in the manifest and config ids)")
+    p.add_argument("--judge-model", metavar="MODEL", help="the judge's local model folder or hub id")
+    p.add_argument("--judge-args", type=_key_values, default={}, metavar="JSON|K=V,…",
+                   help="judge backend options, as --model-args (replay: predictions=FILE)")
+
+
+def _judge(args):
+    """The JudgeSpec of ``--judge-*`` (None without --judge-backend; --judge-model alone is a UsageError)."""
+    from harness.backend_builder import JudgeSpec
+
+    if args.judge_backend is None:
+        if args.judge_model is not None or args.judge_args:
+            raise UsageError("--judge-model and --judge-args need --judge-backend KIND")
+        return None
+    return JudgeSpec(args.judge_backend, args.judge_model, args.judge_args)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -190,10 +260,12 @@ def _log(message: str) -> None:
 
 
 def cmd_eval(args) -> int:
+    from harness.run_log import RunLog, vllm_log_level
     from harness.runner import EvalConfig, run_eval
     from harness.summary import format_table
     from harness.task import PromptChoice
 
+    vllm_log_level(args.verbose)
     cfg = EvalConfig(
         model=args.model,
         backend=args.backend,
@@ -201,6 +273,8 @@ def cmd_eval(args) -> int:
         output=args.output,
         n=args.n,
         limit=args.limit,
+        sample_docs=args.sample_docs,
+        doc_ids=args.doc_ids,
         seed=args.seed,
         temperature=args.temperature,
         top_p=args.top_p,
@@ -210,16 +284,32 @@ def cmd_eval(args) -> int:
         prompt=PromptChoice(mode=args.prompt_mode, system=args.system_prompt),
         prompt_templates=_templates(args.prompt_template),
         model_args=args.model_args,
+        gen_kwargs=args.gen_kwargs,
+        chat_template_kwargs=args.chat_template_kwargs,
+        chat_template=args.chat_template,
         allow_config_change=args.allow_config_change,
         allow_unmatched=args.allow_unmatched,
         verify_timeout=args.verify_timeout,
         workers=args.workers,
         progress=not args.no_progress,
         shard=args.shard,
+        judge=_judge(args),
     )
-    results = run_eval(cfg, log=_log)
-    print(format_table(results))
-    print(f"\nresults: {args.output / 'results.json'}")
+    with RunLog(args.output) as log:
+        log.record(f"harness {__version__} eval: backend {cfg.backend}, model {cfg.model}, tasks {','.join(cfg.tasks)}, "
+                   f"output {cfg.output}")
+        try:
+            results = run_eval(cfg, log=log, started=log.started)
+        except (UsageError, BackendError) as exc:
+            log.record(f"harness: error: {exc}", "ERROR")
+            raise
+        except KeyboardInterrupt:
+            log.record("interrupted: finished samples are saved", "ERROR")
+            raise
+        table = format_table(results)
+        log.record(table)
+        print(table)
+        print(f"\nresults: {args.output / 'results.json'}")
     return 0
 
 
@@ -227,7 +317,8 @@ def cmd_score(args) -> int:
     from harness.rescore import rescore_run
     from harness.summary import format_table
 
-    results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout, data_dir=args.data_dir)
+    results = rescore_run(args.run, reverify=args.reverify, verify_timeout=args.verify_timeout, data_dir=args.data_dir,
+                          verdict_set=args.verdict_set, judge=_judge(args))
     print(format_table(results))
     return 0
 
@@ -243,15 +334,18 @@ def cmd_merge(args) -> int:
 
 
 def cmd_tasks(args) -> int:
-    from harness.registry import all_tasks
+    from harness import task_listing
+    from harness.registry import all_tasks, get_tasks, task_groups
 
-    rows = [("task", "size", "version", "source (hub)", "local file")]
-    for t in all_tasks().values():
-        hub = ", ".join(h.path + (f"/{h.name}" if h.name else "") for h in t.dataset.hub) or "-"
-        rows.append((t.name, str(t.size), t.version, hub, t.dataset.local_path))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    tasks = get_tasks(args.names) if args.names else list(all_tasks().values())
+    names = {t.name for t in tasks}
+    groups = {g: members for g, members in task_groups().items() if set(members) & names}
+    if args.json:
+        print(task_listing.as_json(tasks, groups))
+    elif args.verbose:
+        print("\n\n".join(task_listing.verbose(t) for t in tasks))
+    else:
+        print(task_listing.table(tasks, groups))
     return 0
 
 

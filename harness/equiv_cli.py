@@ -3,7 +3,7 @@
 * ``harness math-equiv GOLD PRED``: is the answer PRED equivalent to GOLD?
 * ``harness math-equiv GOLD --output TEXT`` (or ``--output-file PATH``): run a task's
   answer pipeline on a whole model output (reasoning split, then the task's extractor,
-  ``--task``, default the math tasks' ``math_or_number``) and print what it extracted,
+  ``--task``, default the math tasks' ``math_or_number`` chain) and print what it extracted,
   by which rule (:data:`harness.scoring.extract.RULES`), and the verdict.
 * ``harness math-equiv --batch FILE``: JSONL rows ``{"gold", "pred" | "output",
   "problem"?}``; one JSON verdict per input row, in order (``"line"``: its line number).
@@ -46,30 +46,26 @@ class Extraction:
 
 
 def task_extractor(task: str | None) -> str:
-    """The extractor name of ``task`` (``None``: the math tasks' ``math_or_number``)."""
+    """The extractor chain label of ``task`` (``None``: the math tasks' ``math_or_number``)."""
     if task is None:
         return DEFAULT_EXTRACTOR
     from harness.registry import get_tasks
-    from harness.scoring.extract import EXPLAINERS
+    from harness.scoring.extractors import chain_of
 
-    extractor = get_tasks([task])[0].extractor
-    if extractor not in EXPLAINERS:
-        raise UsageError(f"task {task!r} has no answer extractor to explain ({extractor!r}); "
-                         f"pick a task that uses one of: {', '.join(EXPLAINERS)}")
-    return extractor
+    return chain_of(get_tasks([task])[0].extractors).label
 
 
 def extract_output(output: str, extractor: str) -> Extraction:
-    """The task pipeline on a raw output: reasoning split, then the explained extractor."""
+    """The task pipeline on a raw output: reasoning split, then the extractor chain (by label)."""
     from harness.reasoning import split_reasoning
-    from harness.scoring.extract import EXPLAINERS
+    from harness.scoring.extractors import chain_of
 
     split = split_reasoning(output)
     reasoning = {"style": split.style, "status": split.status, "thinking_chars": len(split.thinking or ""),
                  "answer_chars": len(split.answer)}
     if split.truncated:
         return Extraction(None, "truncated", reasoning)
-    answer, rule = EXPLAINERS[extractor](split.answer)
+    answer, rule, _ = chain_of(tuple(extractor.split(",")) if "," in extractor else extractor).explain(split.answer)
     return Extraction(answer, rule, reasoning)
 
 

@@ -3,7 +3,10 @@
 Shards must come from the same command but for ``--shard`` (same model, backend
 options, seed, task versions, data, sampling, prompts and ``--limit``; one line names
 what differs) and cover every index 0..N-1 exactly once. Every valid row of every
-shard is read (invalid lines are skipped and reported, the shards are never changed). The merged run lists each task's documents in the order an
+shard is read (invalid lines are skipped and reported, the shards are never changed),
+and so is every verdict set: the merged run holds, per set name, the union of the
+shards' verdicts (a set some shard lacks is incomplete there, so results default to a
+set every shard has). The merged run lists each task's documents in the order an
 unsharded run would have (shard i holds documents i, i+N, …), so its samples,
 metrics and bootstrap intervals equal those of the unsharded run.
 """
@@ -12,13 +15,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from harness import selection
 from harness.errors import UsageError
+from harness.results import compute_results
 from harness.run_config import settings_changes
-from harness.runner import compute_run_results
-from harness.scoring.equiv_pool import EquivPool
-from harness.scoring.score import VERIFIERS
-from harness.store import (RunStore, check_run_dir, describe_lines, iter_samples, read_docs, read_manifest, sample_key, warn,
-                           write_docs)
+from harness.store import (RunStore, check_run_dir, describe_lines, iter_samples, iter_verdicts, read_docs, read_manifest,
+                           sample_key, verdict_set_path, verdict_sets, warn, write_docs)
 
 
 def _load_shards(dirs: list[Path]) -> list[tuple[int, dict, Path]]:
@@ -57,6 +59,8 @@ def _shard_changes(first: dict, other: dict) -> list[str]:
         changes += [f"{name} {phrase}" for _, phrase in settings_changes(a["settings"], b["settings"])]
         if a.get("limit") != b.get("limit"):
             changes.append(f"{name} --limit {a.get('limit') or 'none'} -> {b.get('limit') or 'none'}")
+        elif selection.recorded(a) != selection.recorded(b):  # --sample-docs, --doc-ids
+            changes.append(f"{name} selection {selection.text(selection.recorded(a))} -> {selection.text(selection.recorded(b))}")
     fp, fp0 = other.get("backend", {}).get("weights_fingerprint"), first.get("backend", {}).get("weights_fingerprint")
     if fp and fp0 and fp != fp0 and "model weights (local folder) changed" not in changes:
         changes.append("model weights changed")
@@ -98,6 +102,20 @@ def _merged_rows(shards: list[tuple[int, dict, Path]], log) -> dict:
     return rows
 
 
+def _merged_verdicts(shards: list[tuple[int, dict, Path]], log) -> dict[str, dict]:
+    """Set name -> the union of the shards' verdict rows by key; invalid lines are skipped and reported."""
+    sets: dict[str, dict] = {}
+    for _, _, d in shards:
+        for name in verdict_sets(d):
+            skipped: list[int] = []
+            rows = sets.setdefault(name, {})
+            for r in iter_verdicts(d, name, skipped):
+                rows[sample_key(r)] = r
+            if skipped:
+                log(f"{describe_lines(str(verdict_set_path(d, name)), skipped)}: skipped (the shard is left as it is)")
+    return sets
+
+
 def merge_runs(shard_dirs: list[Path], output: Path, *, log=warn) -> dict:
     """Write the merged run to ``output`` (new or empty); return its results. On any error
     the output directory is removed again if this call created it."""
@@ -119,13 +137,16 @@ def merge_runs(shard_dirs: list[Path], output: Path, *, log=warn) -> dict:
         for name, task in merged["tasks"].items()
     }
     rows = _merged_rows(shards, log)
+    verdicts = _merged_verdicts(shards, log)
     created = not output.exists()
     try:
-        with RunStore(output, log=log) as store, EquivPool() as pool:
+        with RunStore(output, log=log) as store:
             store.write_manifest(merged)
             write_docs(output, (e for _, _, d in shards for e in (read_docs(d) or {}).values()))
             store.append(rows.values())
-            results = compute_run_results(output, merged, VERIFIERS["math_equiv"](pool))
+            for name, entries in verdicts.items():
+                store.write_verdict_set(name, entries.values())
+            results = compute_results(output, merged)
             store.write_results(results)
     except BaseException:
         if created:

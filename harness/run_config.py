@@ -3,7 +3,8 @@
 A config holds everything that changes a task's samples or verdicts (model, local weights
 fingerprint, backend options with secrets redacted, seed, replay file content, task
 version, data hash, n, sampling, prompt with its template *content*, extractor and
-verifier versions). Its id (:func:`config_id`) is written into every sample row; the
+verifier versions; when given, ``--gen-kwargs``, chat-template variables and the chat
+template's content). Its id (:func:`config_id`) is written into every sample row; the
 manifest keeps id -> settings. Pure except for hashing files.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ def file_sha256(path: str | Path) -> str:
 
 # Settings whose values are content hashes: a change is reported as "<label> changed".
 _HASHED = {"predictions_sha256": "replay predictions file content", "weights_fingerprint": "model weights (local folder)",
-           "prompt.template_sha256": "prompt template content", "data_hash": "data"}
+           "prompt.template_sha256": "prompt template content", "data_hash": "data",
+           "chat_template_sha256": "chat template content"}
 
 
 def config_id(settings: dict) -> str:

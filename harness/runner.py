@@ -1,4 +1,9 @@
-"""One evaluation run: tasks -> prompts -> backend -> scoring -> run store -> results.
+"""One evaluation run: tasks -> prompts -> backend -> run store, scoring beside it -> results.
+
+The generation loop appends each finished request's rows to ``samples.jsonl`` and hands
+them to the scoring stage (:mod:`harness.pipeline`), which verifies them on worker
+threads and appends the ``eval`` verdict set; results come from
+:func:`harness.results.compute_results` once both are done.
 
 Resumable by construction: the run store knows which (task, doc, sample) rows are
 done; only documents with missing samples are sent to the backend. Every request
@@ -6,16 +11,17 @@ carries a seed derived from (run seed, task, doc id), and backends make a
 request's samples depend only on that seed, so a resumed run produces exactly
 the rows an uninterrupted run would have. When a document is partly done, all of
 its samples are regenerated (same seed, same outputs) and only the missing ones
-are written.
+are written. Samples stored without an ``eval`` verdict (a run stopped before they were
+verified) are verified on resume, never regenerated.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,17 +31,19 @@ from harness import __version__
 from harness.backends.base import Generation, GenerationRequest, SamplingParams
 from harness.data import resolve_data_dir
 from harness.errors import UsageError
+from harness.backend_builder import BACKENDS, JudgeSpec, backend_module, make_backend
+from harness.pipeline import ScoringStage, TaskScoring
 from harness.registry import get_tasks
-from harness.results import run_results
-from harness.scoring.equiv_pool import EquivPool
-from harness.scoring.extract import EXTRACTORS
-from harness.scoring.score import VERIFIERS, parse_output
+from harness.results import compute_results
+from harness.scoring.extractors import chain_of
+from harness.scoring.verifier import VerifierContext, factory_info, needs_judge, verifier_factory, verifiers_for
 from harness.run_config import config_changes, config_id, file_sha256, template_sha256
+from harness.gen_options import chat_request_options, check_generation_options, generation_settings
 from harness.secrets import redact
+from harness.selection import Selection, check_selection, select_docs, selection_changes
+from harness.selection import describe as describe_selection
 from harness.store import RunStore, check_run_dir, iter_samples, write_docs
 from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
-
-BACKENDS = ("transformers", "vllm", "openai", "replay")
 
 
 @dataclass
@@ -47,7 +55,9 @@ class EvalConfig:
     tasks: list[str]
     output: Path
     n: int | None = None
-    limit: int | None = None
+    limit: int | float | None = None  # first N documents, or a fraction 0 < F < 1 (see harness.selection)
+    sample_docs: int | None = None  # seed of a random subset of --limit documents
+    doc_ids: tuple[str, ...] | None = None  # exactly these documents ("TASK:ID" for one task's)
     seed: int = 0
     temperature: float | None = None
     top_p: float | None = None
@@ -58,11 +68,15 @@ class EvalConfig:
     # Template overrides by task name; "*" applies to every task without its own.
     prompt_templates: dict[str, str] = field(default_factory=dict)
     model_args: dict = field(default_factory=dict)
+    gen_kwargs: dict = field(default_factory=dict)  # backend sampling extras (SamplingParams.extra)
+    chat_template_kwargs: dict = field(default_factory=dict)
+    chat_template: str | None = None  # path of a jinja2 chat template replacing the model's
     allow_config_change: bool = False
     allow_unmatched: bool = False  # replay: ignore predictions that match no document (or sample >= n)
     shard: tuple[int, int] | None = None  # (index, count): evaluate documents index, index+count, ...
     verify_timeout: float = 5.0
     workers: int | None = None
+    judge: JudgeSpec | None = None  # a second backend for verifiers that need a judge model
     progress: bool = True
 
 
@@ -76,10 +90,14 @@ class TaskPlan:
     data_hash: str
     prompt: PromptChoice
     template_sha256: str = ""
+    selection: dict = field(default_factory=dict)  # how docs were chosen (harness.selection.describe)
+    chat: dict = field(default_factory=dict)  # chat_template / chat_template_kwargs for chat requests
+    judge: dict | None = None  # the judge (JudgeSpec.describe()) when the task's verifier needs one
 
     def settings(self) -> dict:
         """What must match for samples of this task to be mixed into one run: task version,
-        data, n, sampling, prompt (template by content), extractor and verifier versions."""
+        data, n, sampling, prompt (template by content), extractor chain and verifier
+        versions, and the judge of a verifier that needs one."""
         return {
             "version": self.task.version,
             "data_hash": self.data_hash,
@@ -87,8 +105,9 @@ class TaskPlan:
             "sampling": {"temperature": self.params.temperature, "top_p": self.params.top_p,
                          "max_tokens": self.params.max_tokens, "stop": list(self.params.stop)},
             "prompt": {**self.prompt.describe(), "template_sha256": self.template_sha256},
-            "extractor": {"name": self.task.extractor, "version": str(getattr(EXTRACTORS.get(self.task.extractor), "version", "1"))},
-            "verifier": {"name": self.task.verifier, "version": str(getattr(VERIFIERS.get(self.task.verifier), "version", "1"))},
+            "extractor": chain_of(self.task.extractors).describe(),
+            "verifier": factory_info(verifier_factory(self.task.verifier)),
+            **({"judge": self.judge} if self.judge is not None else {}),
         }
 
 
@@ -139,7 +158,6 @@ def _check_config(cfg: EvalConfig) -> None:
         raise UsageError(f"unknown prompt mode {cfg.prompt.mode!r}: choose one of {', '.join(PROMPT_MODES)}")
     checks = [
         (not _whole(cfg.n, 1), f"-n must be a whole number >= 1, got {cfg.n}"),
-        (not _whole(cfg.limit, 1), f"--limit must be a whole number >= 1, got {cfg.limit}"),
         (not _whole(cfg.max_tokens, 1), f"--max-tokens must be a whole number >= 1, got {cfg.max_tokens}"),
         (not _whole(cfg.workers, 1), f"--workers must be a whole number >= 1, got {cfg.workers}"),
         (cfg.seed is None or not _whole(cfg.seed, 0, MAX_SEED), f"--seed must be a whole number from 0 to 2**63-1, got {cfg.seed}"),
@@ -155,6 +173,10 @@ def _check_config(cfg: EvalConfig) -> None:
     for bad, message in checks:
         if bad:
             raise UsageError(message)
+    check_selection(_selection(cfg))
+    check_generation_options(cfg, _backend_module)
+    if cfg.judge is not None:
+        cfg.judge.check()
     if cfg.backend == "openai":
         build_backend(cfg)  # its options and credentials, checked before anything is written (no connection is made)
 
@@ -162,10 +184,12 @@ def _check_config(cfg: EvalConfig) -> None:
 def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[TaskPlan]:
     data_dir = resolve_data_dir(cfg.data_dir)
     plans = []
-    for task in get_tasks(cfg.tasks):
-        docs, source, data_hash = task.load_docs(data_dir)
-        if cfg.limit is not None:
-            docs = docs[: cfg.limit]
+    loaded = [(task, *task.load_docs(data_dir)) for task in get_tasks(cfg.tasks)]
+    selection = _selection(cfg)
+    chosen = select_docs({task.name: docs for task, docs, _, _ in loaded}, selection)
+    for task, _, source, data_hash in loaded:
+        docs = chosen[task.name]
+        selected = describe_selection(selection, docs)
         if cfg.shard is not None:
             docs = shard_slice(docs, *cfg.shard)
         g = task.generation
@@ -175,12 +199,18 @@ def plan_tasks(cfg: EvalConfig, default_n: Callable[[str], int | None]) -> list[
             top_p=g.top_p if cfg.top_p is None else cfg.top_p,
             max_tokens=g.max_tokens if cfg.max_tokens is None else cfg.max_tokens,
             stop=tuple(stop),
+            extra=dict(cfg.gen_kwargs),
         )
         n = cfg.n or default_n(task.name) or g.n
         template = cfg.prompt_templates.get(task.name, cfg.prompt_templates.get("*"))
         prompt = PromptChoice(mode=cfg.prompt.mode, system=cfg.prompt.system, template=template)
-        plans.append(TaskPlan(task, docs, n, params, source, data_hash, prompt, template_sha256(task, prompt)))
+        plans.append(TaskPlan(task, docs, n, params, source, data_hash, prompt, template_sha256(task, prompt), selected,
+                              chat_request_options(cfg)))
     return plans
+
+
+def _selection(cfg: EvalConfig) -> Selection:
+    return Selection(limit=cfg.limit, sample_seed=cfg.sample_docs, doc_ids=cfg.doc_ids)
 
 
 def shard_slice(items: list, index: int, count: int) -> list:
@@ -194,6 +224,7 @@ def run_settings(cfg: EvalConfig) -> dict:
     settings = {"backend": cfg.backend, "model": cfg.model, "model_args": redact(cfg.model_args), "seed": cfg.seed}
     if cfg.backend == "replay":
         settings["predictions_sha256"] = file_sha256(cfg.predictions)
+    settings.update(generation_settings(cfg))
     fingerprint = local_weights_fingerprint(cfg)
     if fingerprint:
         settings["weights_fingerprint"] = fingerprint
@@ -224,7 +255,7 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
     shard = {"index": cfg.shard[0], "count": cfg.shard[1]} if cfg.shard is not None else None
     configs = {p.task.name: task_config(run, p) for p in plans}
     if old and not cfg.allow_config_change:
-        changes = config_changes(old, run, configs, shard)
+        changes = config_changes(old, run, configs, shard) + selection_changes(old["tasks"], {p.task.name: p.selection for p in plans})
         if changes:
             raise UsageError(
                 f"{cfg.output} holds samples made with other settings ({'; '.join(changes[:4])}"
@@ -234,8 +265,9 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
     manifest = dict(old or {})
     manifest.pop("schema_version", None)
     manifest.setdefault("created_at", now)
+    judge = {"judge": cfg.judge.describe()} if cfg.judge is not None else {}
     manifest.update({"updated_at": now, "harness": {"version": __version__, **git_commit()},
-                     "run": {**run, **({"shard": shard} if shard else {})}})
+                     "run": {**run, **judge, **({"shard": shard} if shard else {})}})
     stored = dict(manifest.get("configs", {}))
     tasks = dict(manifest.get("tasks", {}))
     for p in plans:
@@ -247,6 +279,7 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
             "settings": p.settings(),
             "config": cid,
             "limit": cfg.limit,
+            "selection": p.selection,
             "attr_fields": list(p.task.attr_fields),
             "doc_ids": [d.id for d in p.docs],
         }
@@ -255,39 +288,14 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
     return manifest
 
 
-# backend name -> (module, class, pip extra that provides its dependencies)
-_BACKEND_CLASSES = {
-    "transformers": ("harness.backends.transformers_backend", "TransformersBackend", "transformers"),
-    "vllm": ("harness.backends.vllm_backend", "VLLMBackend", "vllm"),
-    "openai": ("harness.backends.openai_backend", "OpenAIBackend", "openai"),
-}
-
-
 def _backend_module(backend: str):
     """The module of an in-process or server backend; a missing dependency is a UsageError."""
-    module_name, _, extra = _BACKEND_CLASSES[backend]
-    try:
-        return importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"--backend {backend} needs {exc.name or 'a missing package'}: "
-                         f"pip install 'harness[{extra}]' (on CPU machines: bash scripts/setup.sh)") from None
+    return backend_module(backend)
 
 
 def build_backend(cfg: EvalConfig):
     """The backend for ``cfg``; a missing dependency, bad option or unloadable model is a UsageError."""
-    if cfg.backend == "replay":
-        from harness.backends.replay import ReplayBackend
-
-        return ReplayBackend(cfg.predictions)
-    backend_class = getattr(_backend_module(cfg.backend), _BACKEND_CLASSES[cfg.backend][1])
-    try:
-        return backend_class(cfg.model, **cfg.model_args)
-    except TypeError as exc:
-        raise UsageError(f"--model-args for --backend {cfg.backend}: {exc}") from None
-    except (OSError, ValueError) as exc:
-        first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
-        raise UsageError(f"cannot load model {cfg.model!r} ({type(exc).__name__}: {first_line}): "
-                         "give a local model folder or a hub id") from None
+    return make_backend(cfg.backend, cfg.model, cfg.model_args, predictions=cfg.predictions)
 
 
 def _prompt_chars(request: GenerationRequest) -> int:
@@ -307,55 +315,45 @@ def pending_requests(plans: list[TaskPlan], done: set, seed: int) -> list[Genera
                 continue
             messages, prompt = render_prompt(p.task, doc, p.prompt)
             requests.append(GenerationRequest(key=(p.task.name, doc.id), n=p.n, params=p.params,
-                                              seed=derive_seed(seed, p.task.name, doc.id), messages=messages, prompt=prompt))
+                                              seed=derive_seed(seed, p.task.name, doc.id), messages=messages, prompt=prompt,
+                                              **(p.chat if messages is not None else {})))
     requests.sort(key=_prompt_chars, reverse=True)
     return requests
 
 
-def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[Generation], verifier) -> list[dict]:
-    """Score one request's generations into run-store rows."""
-    parsed = [parse_output(g.text, extractor=plan.task.extractor, reasoning_content=g.thinking, prompt_text=g.prompt_text,
-                           finish_reason=g.finish_reason) for g in gens]
-    verdicts = verifier.verify_many([(doc.answer, p) for p in parsed], problem=doc.problem)
-    rows = []
-    for i, (g, p, v) in enumerate(zip(gens, parsed, verdicts)):
-        rows.append({
-            "task": plan.task.name,
-            "doc_id": doc.id,
-            "sample": int(g.extra.get("sample", i)),
-            "seed": req.seed,
-            "prompt": list(req.messages) if req.messages is not None else req.prompt,
-            "prompt_text": g.prompt_text,
-            "output": g.text,
-            "thinking": p.thinking,
-            "thinking_separate": g.thinking is not None,
-            "answer_text": p.answer_text,
-            "truncated": p.truncated,
-            "extracted": p.extracted,
-            "gold": doc.answer,
-            "verdict": v.to_dict(),
-            "attrs": doc.attrs,
-            "finish_reason": g.finish_reason,
-            "prompt_tokens": g.prompt_tokens,
-            "completion_tokens": g.completion_tokens,
-            "thinking_tokens": g.thinking_tokens,
-            "answer_tokens": g.answer_tokens,
-            "latency_s": g.latency_s,
-        })
-    return rows
+def sample_records(plan: TaskPlan, doc: Doc, req: GenerationRequest, gens: list[Generation]) -> list[dict]:
+    """One request's generations as run-store rows (generations only: scoring is its own phase)."""
+    now = time.time()
+    return [{
+        "task": plan.task.name,
+        "doc_id": doc.id,
+        "sample": int(g.extra.get("sample", i)),
+        "seed": req.seed,
+        "prompt": list(req.messages) if req.messages is not None else req.prompt,
+        "prompt_text": g.prompt_text,
+        "output": g.text,
+        "thinking": g.thinking,
+        "thinking_separate": g.thinking is not None,
+        "gold": doc.answer,
+        "attrs": doc.attrs,
+        "finish_reason": g.finish_reason,
+        "prompt_tokens": g.prompt_tokens,
+        "completion_tokens": g.completion_tokens,
+        "thinking_tokens": g.thinking_tokens,
+        "answer_tokens": g.answer_tokens,
+        "latency_s": g.latency_s,
+        "generated_at": now,
+    } for i, g in enumerate(gens)]
 
 
-def compute_run_results(run_dir: Path, manifest: dict, verifier, task_names: list[str] | None = None) -> dict:
-    """results.json of a run directory (see ``harness.results``)."""
-    return run_results(iter_samples(run_dir), manifest, verifier, task_names)
-
-
-def run_eval(cfg: EvalConfig, *, log=print) -> dict:
-    """Run (or resume) an evaluation; returns the results dict also written to results.json."""
+def run_eval(cfg: EvalConfig, *, log=print, started: Callable[[], None] | None = None) -> dict:
+    """Run (or resume) an evaluation; returns the results dict also written to results.json.
+    ``started()`` is called once the run directory holds this invocation's manifest."""
     _check_config(cfg)
     old_manifest = check_run_dir(cfg.output)
     replay = build_backend(cfg) if cfg.backend == "replay" else None
     plans = plan_tasks(cfg, default_n=(lambda t: replay.samples_per_task().get(t)) if replay else (lambda t: None))
+    _attach_judge(cfg, plans)
     matching = replay.check_plans(plans, resolve_data_dir(cfg.data_dir), cfg.allow_unmatched, log) if replay else None
     manifest = reconcile_manifest(old_manifest, cfg, plans)
     if matching is not None:
@@ -363,41 +361,73 @@ def run_eval(cfg: EvalConfig, *, log=print) -> dict:
 
     created = not Path(cfg.output).exists()
     try:
-        return _run(cfg, replay, plans, manifest, log)
+        return _run(cfg, replay, plans, manifest, log, started)
     except BaseException:
         if created and not (Path(cfg.output) / "samples.jsonl").exists():
             shutil.rmtree(cfg.output, ignore_errors=True)  # nothing was produced: leave no half-made run
         raise
 
 
-def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log) -> dict:
-    with RunStore(cfg.output, log=log) as store, EquivPool(workers=cfg.workers, timeout_s=cfg.verify_timeout) as pool:
-        verifier = VERIFIERS["math_equiv"](pool)
-        requests = pending_requests(plans, store.done, cfg.seed)
-        todo = sum(r.n for r in requests) - sum((r.key[0], r.key[1], i) in store.done for r in requests for i in range(r.n))
-        backend = replay
-        if requests and backend is None:
-            backend = build_backend(cfg)
-        if backend is not None:
-            manifest["backend"] = backend.describe()
-        store.write_manifest(manifest)
-        write_docs(cfg.output, ({"task": p.task.name, "data_hash": p.data_hash, "doc_id": d.id, "problem": d.problem,
-                                 "gold": d.answer} for p in plans for d in p.docs))  # the context `score --reverify` needs
-        if requests:
-            log(f"{todo} samples to generate for {len(requests)} documents ({len(store.done)} already in {cfg.output})")
-            configs = {p.task.name: manifest["tasks"][p.task.name]["config"] for p in plans}
-            _generate(backend, requests, plans, configs, store, verifier, todo, cfg.progress)
-        else:
-            log(f"nothing to generate: all samples are already in {cfg.output}")
-        if backend is not None:
-            backend.close()
-        results = compute_run_results(cfg.output, manifest, verifier)
-        store.write_results(results)
+def _attach_judge(cfg: EvalConfig, plans: list[TaskPlan]) -> None:
+    """Record the judge in the settings of tasks whose verifier needs one; such a task
+    without ``--judge-backend`` is a one-line UsageError."""
+    for p in plans:
+        if needs_judge(p.task.verifier):
+            if cfg.judge is None:
+                raise UsageError(f"task {p.task.name}: its verifier {p.task.verifier!r} needs a judge model: "
+                                 "add --judge-backend KIND --judge-model MODEL")
+            p.judge = cfg.judge.describe()
+
+
+def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log, started=None) -> dict:
+    judge = None
+    try:
+        with RunStore(cfg.output, log=log) as store:
+            requests = pending_requests(plans, store.done, cfg.seed)
+            todo = sum(r.n for r in requests) - sum((r.key[0], r.key[1], i) in store.done for r in requests for i in range(r.n))
+            backend = replay
+            if requests and backend is None:
+                backend = build_backend(cfg)
+            if backend is not None:
+                manifest["backend"] = backend.describe()
+            store.write_manifest(manifest)
+            if started is not None:
+                started()
+            write_docs(cfg.output, ({"task": p.task.name, "data_hash": p.data_hash, "doc_id": d.id, "problem": d.problem,
+                                     "gold": d.answer, "attrs": d.attrs, "record": d.record}
+                                    for p in plans for d in p.docs))  # the documents `score --reverify` needs
+            selected = {(p.task.name, d.id) for p in plans for d in p.docs}
+            unverified = [r for r in iter_samples(cfg.output) if (r["task"], r["doc_id"], r["sample"]) not in store.verified
+                          and (r["task"], r["doc_id"]) in selected]
+            judge = cfg.judge.build() if cfg.judge is not None and (requests or unverified) and any(p.judge for p in plans) else None
+            ctx = VerifierContext(timeout_s=cfg.verify_timeout, workers=cfg.workers, judge=judge)
+            with verifiers_for({p.task.name: p.task.verifier for p in plans}, ctx) as verifiers:
+                scoring = {p.task.name: TaskScoring(p.task.name, chain_of(p.task.extractors), verifiers[p.task.name],
+                                                    {d.id: d for d in p.docs}) for p in plans}
+                with ScoringStage(scoring, store.append_verdicts) as stage:
+                    if unverified:
+                        log(f"{len(unverified)} stored samples have no verdict yet: verifying them")
+                        stage.submit(unverified)
+                    if requests:
+                        log(f"{todo} samples to generate for {len(requests)} documents ({len(store.done)} already in {cfg.output})")
+                        configs = {p.task.name: manifest["tasks"][p.task.name]["config"] for p in plans}
+                        _generate(backend, requests, plans, configs, store, stage, todo, cfg.progress)
+                    else:
+                        log(f"nothing to generate: all samples are already in {cfg.output}")
+                    if backend is not None:
+                        backend.close()
+                    stage.finish()
+                results = compute_results(cfg.output, manifest, verifiers=verifiers, ctx=ctx)
+            store.write_results(results)
+    finally:
+        if judge is not None:
+            judge.close()
     return results
 
 
-def _generate(backend, requests, plans, configs: dict[str, str], store, verifier, todo, progress) -> None:
-    """Generate ``requests`` and append their scored rows, each naming its task's config id."""
+def _generate(backend, requests, plans, configs: dict[str, str], store, stage: ScoringStage, todo, progress) -> None:
+    """Generate ``requests``, append their rows (each naming its task's config id) and hand
+    them to the scoring stage."""
     from tqdm import tqdm
 
     by_task = {p.task.name: p for p in plans}
@@ -406,8 +436,10 @@ def _generate(backend, requests, plans, configs: dict[str, str], store, verifier
     try:
         for req, gens in backend.generate(requests):
             plan = by_task[req.key[0]]
-            rows = sample_records(plan, docs[req.key], req, gens, verifier)
-            written = store.append({**r, "config": configs[plan.task.name]} for r in rows)
+            rows = [{**r, "config": configs[plan.task.name]} for r in sample_records(plan, docs[req.key], req, gens)]
+            fresh = [r for r in rows if (r["task"], r["doc_id"], r["sample"]) not in store.done]
+            written = store.append(fresh)
+            stage.submit(fresh)
             bar.update(written)
     finally:
         bar.close()

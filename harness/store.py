@@ -7,22 +7,32 @@ Layout of a run directory:
   was made under, harness version and commit, times). Replaced atomically (temp file,
   fsync, rename); read through :func:`read_manifest`, which refuses a manifest that is
   empty, not JSON, of the wrong shape or of a newer schema with one line.
-- ``samples.jsonl``: one row per (task, doc_id, sample), appended as samples finish
-  with one ``write`` per request, fsync'd. Append-only in normal operation. A row is
-  valid when it is a JSON object with ``task`` and ``doc_id`` (strings), ``sample`` (an
-  integer >= 0), ``output`` (a string) and ``verdict`` (an object with a boolean
-  ``passed`` and a string ``reason``). Each row made by ``harness eval`` also names the
-  ``config`` (id into the manifest's ``configs``) it was made under.
-- ``samples.quarantine.jsonl``: lines taken out of ``samples.jsonl`` because they were
-  not valid rows, each as ``{"line", "text", "reason", "quarantined_at"}`` (appended,
-  never rewritten; line numbers count in the file as it was when it was quarantined).
-- ``results.json``: metrics, rewritten atomically from the samples.
+- ``samples.jsonl``: generations only, one row per (task, doc_id, sample), appended as
+  each request finishes with one ``write`` per request, fsync'd; never rewritten but to
+  quarantine invalid lines. A row is valid when it is a JSON object with ``task`` and
+  ``doc_id`` (strings), ``sample`` (an integer >= 0) and ``output`` (a string); a
+  ``verdict``, if present (rows of schema-2 runs, which embedded their verdicts), must be
+  a valid verdict. Each row made by ``harness eval`` also names the ``config`` (id into
+  the manifest's ``configs``) it was made under and ``generated_at`` (epoch seconds).
+- ``verdicts/<set>.jsonl``: verdict sets, one row per checked sample: ``task``,
+  ``doc_id``, ``sample``, ``verdict`` (an object with a boolean ``passed`` and a string
+  ``reason``: :class:`~harness.scoring.verdict.Verdict`), ``status``, ``extracted``,
+  ``rule``, ``truncated``, ``verifier`` (``{"name", "version"}``) and ``verified_at``
+  (epoch seconds). ``eval`` is appended while the eval runs (the verdicts of a schema-2
+  run's rows read as set ``eval`` too); ``harness score --reverify`` writes a new complete
+  set ``reverify-<UTC time>`` atomically. Sets are never rewritten but to quarantine.
+- ``samples.quarantine.jsonl`` / ``verdicts/<set>.quarantine.jsonl``: lines taken out of
+  ``samples.jsonl`` / a verdict set because they were not valid rows, each as ``{"line",
+  "text", "reason", "quarantined_at"}`` (appended, never rewritten; line numbers count in
+  the file as it was when it was quarantined).
+- ``results.json``: metrics, rewritten atomically from the samples and one verdict set
+  (named in it as ``verdict_set``).
 - ``.lock``: ``flock``'d by the one process that may write the run.
 
 Rules:
 
 - Opening a :class:`RunStore` (the writer, under the lock) streams ``samples.jsonl``
-  once, in constant memory beside the set of stored keys. A torn last line (no
+  and the ``eval`` verdict set once each, in constant memory beside the set of stored keys. A torn last line (no
   newline: a run killed mid-write) is cut off silently; its request is generated
   again. Any other invalid line is moved to the quarantine file (good lines streamed
   to a temp file, fsync, rename) and reported in one line naming its line number;
@@ -54,7 +64,9 @@ SAMPLES = "samples.jsonl"
 QUARANTINE = "samples.quarantine.jsonl"
 RESULTS = "results.json"
 LOCK = ".lock"
-MANIFEST_SCHEMA = 2  # 1: manifests without "schema_version" (no per-row configs)
+VERDICTS = "verdicts"
+EVAL_SET = "eval"
+MANIFEST_SCHEMA = 3  # 1: no "schema_version" (no per-row configs); 2: verdicts embedded in samples.jsonl
 
 SampleKey = tuple[str, str, int]
 
@@ -126,11 +138,12 @@ def read_json(path: Path):
 
 # --- rows ------------------------------------------------------------------------------
 
-def row_problem(record) -> str | None:
-    """Why ``record`` is not a valid sample row, or None if it is."""
+def _key_problem(record, required: tuple[str, ...]) -> str | None:
+    """What is wrong with a row's shape: not an object, a ``required`` field missing, or a
+    bad task, doc_id or sample; None if nothing."""
     if not isinstance(record, dict):
         return "not a JSON object"
-    missing = [f for f in ("task", "doc_id", "sample", "output", "verdict") if f not in record]
+    missing = [f for f in required if f not in record]
     if missing:
         return f"missing {', '.join(missing)}"
     if not isinstance(record["task"], str) or not isinstance(record["doc_id"], str):
@@ -138,29 +151,45 @@ def row_problem(record) -> str | None:
     sample = record["sample"]
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
         return f"sample {sample!r} is not an integer >= 0"
-    if not isinstance(record["output"], str):
-        return "output is not a string"
-    verdict = record["verdict"]
+    return None
+
+
+def _verdict_problem(verdict) -> str | None:
     if not isinstance(verdict, dict) or not isinstance(verdict.get("passed"), bool) or not isinstance(verdict.get("reason"), str):
         return "verdict is not an object with passed and reason"
     return None
 
 
-def parse_row(line: bytes) -> tuple[dict | None, str | None]:
+def row_problem(record) -> str | None:
+    """Why ``record`` is not a valid sample row, or None if it is."""
+    problem = _key_problem(record, ("task", "doc_id", "sample", "output"))
+    if problem:
+        return problem
+    if not isinstance(record["output"], str):
+        return "output is not a string"
+    return _verdict_problem(record["verdict"]) if "verdict" in record else None
+
+
+def verdict_row_problem(record) -> str | None:
+    """Why ``record`` is not a valid verdict-set row, or None if it is."""
+    return _key_problem(record, ("task", "doc_id", "sample", "verdict")) or _verdict_problem(record["verdict"])
+
+
+def parse_row(line: bytes, problem_of: Callable = row_problem) -> tuple[dict | None, str | None]:
     """``(record, None)`` for a valid row line, ``(None, reason)`` otherwise."""
     try:
         record = json.loads(line)
     except (ValueError, UnicodeDecodeError):
         return None, "not JSON"
-    problem = row_problem(record)
+    problem = problem_of(record)
     return (None, problem) if problem else (record, None)
 
 
-def _row_line(record: dict) -> str:
-    """``record`` as one samples.jsonl line; an invalid row is a programming error (ValueError)."""
-    problem = row_problem(record)
+def _row_line(record: dict, problem_of: Callable = row_problem) -> str:
+    """``record`` as one JSONL line; an invalid row is a programming error (ValueError)."""
+    problem = problem_of(record)
     if problem:
-        raise ValueError(f"refusing to store an invalid sample row ({problem})")
+        raise ValueError(f"refusing to store an invalid row ({problem})")
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
@@ -168,14 +197,14 @@ def sample_key(record: dict) -> SampleKey:
     return (record["task"], record["doc_id"], int(record["sample"]))
 
 
-def _scan(path: Path) -> Iterator[tuple[int, bytes, dict | None, str | None]]:
+def _scan(path: Path, problem_of: Callable = row_problem) -> Iterator[tuple[int, bytes, dict | None, str | None]]:
     """Every complete line of ``path`` as ``(line number, raw, record or None, reason)``,
     streamed; a last line without newline (torn by a kill mid-write) is not yielded."""
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.endswith(b"\n"):
                 return
-            record, reason = parse_row(line)
+            record, reason = parse_row(line, problem_of)
             yield lineno, line, record, reason
 
 
@@ -206,6 +235,88 @@ def describe_lines(name: str, lines: list[int]) -> str:
 def warn(message: str) -> None:
     """Print a one-line warning for the user on stderr."""
     print(f"harness: warning: {message}", file=sys.stderr)
+
+
+# --- verdict sets ----------------------------------------------------------------------
+
+# Fields of a joined row that come from its verdict set, never from samples.jsonl.
+SCORED_FIELDS = ("verdict", "extracted", "truncated", "status", "rule", "verifier", "verified_at")
+
+
+def verdict_set_path(run_dir: str | os.PathLike, name: str) -> Path:
+    return Path(run_dir) / VERDICTS / f"{name}.jsonl"
+
+
+def _embedded_verdict(record: dict) -> dict:
+    """The verdict row of a schema-2 sample row that embeds its verdict (set ``eval``)."""
+    return {f: record[f] for f in ("task", "doc_id", "sample", "verdict", "extracted", "truncated") if f in record}
+
+
+def verdict_sets(run_dir: str | os.PathLike) -> list[str]:
+    """The names of the run's verdict sets, oldest first: ``eval`` (when it has a file or the
+    samples embed verdicts), then the others sorted by name (``reverify-<UTC time>``)."""
+    folder = Path(run_dir) / VERDICTS
+    names = sorted(p.name[:-len(".jsonl")] for p in folder.glob("*.jsonl")
+                   if not p.name.endswith(".quarantine.jsonl")) if folder.is_dir() else []
+    has_eval = EVAL_SET in names or any("verdict" in r for r in iter_samples(run_dir))
+    return ([EVAL_SET] if has_eval else []) + [n for n in names if n != EVAL_SET]
+
+
+def iter_verdicts(run_dir: str | os.PathLike, name: str, skipped: list[int] | None = None) -> Iterator[dict]:
+    """Every valid row of verdict set ``name``, streamed (for ``eval``: first the verdicts
+    schema-2 sample rows embed); invalid lines are skipped and their line numbers appended to
+    ``skipped``; a torn last line is neither yielded nor counted. Later rows of a key win."""
+    if name == EVAL_SET:
+        yield from (_embedded_verdict(r) for r in iter_samples(run_dir) if "verdict" in r)
+    path = verdict_set_path(run_dir, name)
+    if path.exists():
+        for lineno, _, record, _ in _scan(path, verdict_row_problem):
+            if record is None:
+                if skipped is not None:
+                    skipped.append(lineno)
+            else:
+                yield record
+
+
+def read_verdicts(run_dir: str | os.PathLike, name: str) -> dict[SampleKey, dict]:
+    """Verdict set ``name`` by sample key (see :func:`iter_verdicts`)."""
+    return {sample_key(r): r for r in iter_verdicts(run_dir, name)}
+
+
+def choose_verdict_set(run_dir: str | os.PathLike, keys: set[SampleKey], requested: str | None = None) -> str:
+    """The verdict set to score with: ``requested`` (an unknown name is a UsageError listing
+    the sets), else the newest set holding a verdict for every key in ``keys``, else ``eval``."""
+    names = verdict_sets(run_dir)
+    if requested is not None:
+        if requested not in names:
+            raise UsageError(f"{run_dir} has no verdict set {requested!r}: its sets are {', '.join(names) or 'none'}")
+        return requested
+    for name in reversed(names):
+        if keys <= read_verdicts(run_dir, name).keys():
+            return name
+    return EVAL_SET
+
+
+def scored_rows(run_dir: str | os.PathLike, name: str = EVAL_SET, skipped: list[int] | None = None) -> Iterator[dict]:
+    """Every valid sample row joined with its row of verdict set ``name`` (the verdict,
+    extraction and verifier fields of :data:`SCORED_FIELDS`); a sample without one has
+    ``"verdict": None``. ``skipped``: as for :func:`iter_samples`."""
+    verdicts = read_verdicts(run_dir, name)
+    for r in iter_samples(run_dir, skipped):
+        row = {k: v for k, v in r.items() if k not in SCORED_FIELDS}
+        v = verdicts.get(sample_key(r))
+        row.update({k: v[k] for k in SCORED_FIELDS if v is not None and k in v} if v is not None else {"verdict": None})
+        yield row
+
+
+def new_set_name(run_dir: str | os.PathLike, prefix: str = "reverify") -> str:
+    """``<prefix>-<UTC time>`` (``-2``, ``-3``... when taken), which sorts after older sets."""
+    base = f"{prefix}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+    name, i = base, 1
+    while verdict_set_path(run_dir, name).exists():
+        i += 1
+        name = f"{base}-{i}"
+    return name
 
 
 # --- the run directory -----------------------------------------------------------------
@@ -240,7 +351,7 @@ def _shape_problem(m) -> str | None:
     version = m.get("schema_version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
         return f"schema_version {version!r} is not an integer"
-    if version > MANIFEST_SCHEMA:
+    if version > MANIFEST_SCHEMA:  # older schemas (1, 2) are read as they are
         return f"schema_version {version} is newer than this harness reads ({MANIFEST_SCHEMA}): upgrade harness"
     for key, kind in (("run", dict), ("tasks", dict), ("harness", dict), ("created_at", str), ("updated_at", str)):
         if not isinstance(m.get(key), kind):
@@ -272,16 +383,19 @@ def read_manifest(run_dir: str | os.PathLike) -> dict | None:
 class RunStore:
     """Read and append one run directory. Use as a context manager (holds the lock).
 
-    On entry the samples are checked (see the module docstring): ``done`` holds the keys
-    of the stored rows, ``quarantined`` the line numbers moved to the quarantine file
-    (reported through ``log``, stderr by default)."""
+    On entry the samples and the ``eval`` verdict set are checked (see the module
+    docstring): ``done`` holds the keys of the stored samples, ``verified`` those with an
+    ``eval`` verdict, ``quarantined`` the line numbers moved out of ``samples.jsonl``
+    (reported through ``log``, stderr by default). :meth:`append` and
+    :meth:`append_verdicts` may be called from two threads (one each)."""
 
     def __init__(self, run_dir: str | os.PathLike, *, log: Callable[[str], None] | None = None):
         self.dir = Path(run_dir)
         self.log = log or warn
         self._lock_fh = None
-        self._fd: int | None = None
+        self._fds: dict[Path, int] = {}
         self.done: set[SampleKey] = set()
+        self.verified: set[SampleKey] = set()
         self.quarantined: list[int] = []
 
     @property
@@ -291,6 +405,10 @@ class RunStore:
     @property
     def manifest_path(self) -> Path:
         return self.dir / MANIFEST
+
+    @property
+    def eval_path(self) -> Path:
+        return verdict_set_path(self.dir, EVAL_SET)
 
     def __enter__(self) -> "RunStore":
         try:
@@ -306,43 +424,52 @@ class RunStore:
             raise UsageError(f"run directory {self.dir} is in use by another harness process: wait for it or choose another --output") from None
         try:
             if self.samples_path.exists():
-                self._load()
-                self._open_for_append()
+                self.quarantined = self._load(self.samples_path, row_problem, self.dir / QUARANTINE, self._note_sample)
+            if self.eval_path.exists():
+                self._load(self.eval_path, verdict_row_problem, self.eval_path.with_name(f"{EVAL_SET}.quarantine.jsonl"),
+                           lambda r: self.verified.add(sample_key(r)))
+            for path in (self.samples_path, self.eval_path):
+                if path.exists():
+                    self._append_fd(path)  # a file that cannot be appended to fails here, before anything is written
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
         if self._lock_fh:
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
             self._lock_fh = None
 
-    def _load(self) -> None:
-        """Cut a torn tail, quarantine invalid lines, and collect the stored keys."""
+    def _note_sample(self, record: dict) -> None:
+        self.done.add(sample_key(record))
+        if "verdict" in record:  # a schema-2 row: its embedded verdict is in set "eval"
+            self.verified.add(sample_key(record))
+
+    def _load(self, path: Path, problem_of: Callable, quarantine: Path, note: Callable[[dict], None]) -> list[int]:
+        """Cut a torn tail of ``path``, quarantine its invalid lines, ``note`` each valid
+        row; return the quarantined line numbers."""
         bad: list[tuple[int, bytes, str]] = []
         end = 0
-        for lineno, line, record, reason in _scan(self.samples_path):
+        for lineno, line, record, reason in _scan(path, problem_of):
             end += len(line)
             if record is None:
                 bad.append((lineno, line, reason))
             else:
-                self.done.add(sample_key(record))
-        if end != self.samples_path.stat().st_size:
+                note(record)
+        if end != path.stat().st_size:
             try:
-                os.truncate(self.samples_path, end)
+                os.truncate(path, end)
             except OSError as exc:
-                raise _fault(self.samples_path, exc) from None
-        if bad:
-            self._quarantine(bad)
+                raise _fault(path, exc) from None
+        return self._quarantine(path, problem_of, quarantine, bad) if bad else []
 
-    def _quarantine(self, bad: list[tuple[int, bytes, str]]) -> None:
-        """Append the bad lines to the quarantine file, then rewrite samples.jsonl without them."""
-        quarantine = self.dir / QUARANTINE
+    def _quarantine(self, path: Path, problem_of: Callable, quarantine: Path, bad: list[tuple[int, bytes, str]]) -> list[int]:
+        """Append the bad lines to ``quarantine``, then rewrite ``path`` without them."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         entries = "".join(json.dumps({"line": n, "text": raw.decode("utf-8", "replace").rstrip("\n"), "reason": why,
                                       "quarantined_at": now}, ensure_ascii=False) + "\n" for n, raw, why in bad)
@@ -354,17 +481,11 @@ class RunStore:
         except OSError as exc:
             raise _fault(quarantine, exc) from None
         skip = {n for n, _, _ in bad}
-        _write_atomic(self.samples_path, (line for n, line, _, _ in _scan(self.samples_path) if n not in skip))
-        self.quarantined = sorted(skip)
+        _write_atomic(path, (line for n, line, _, _ in _scan(path, problem_of) if n not in skip))
         reasons = sorted({why for _, _, why in bad})
-        self.log(f"{describe_lines(str(self.samples_path), self.quarantined)} "
-                 f"({'; '.join(reasons[:3])}): moved to {QUARANTINE}; the other rows are kept")
-
-    def _open_for_append(self) -> None:
-        try:
-            self._fd = os.open(self.samples_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise _fault(self.samples_path, exc) from None
+        self.log(f"{describe_lines(str(path), sorted(skip))} "
+                 f"({'; '.join(reasons[:3])}): moved to {quarantine.name}; the other rows are kept")
+        return sorted(skip)
 
     @staticmethod
     def peek_manifest(run_dir: str | os.PathLike) -> dict | None:
@@ -379,57 +500,79 @@ class RunStore:
         write_json_atomic(self.manifest_path, {"schema_version": MANIFEST_SCHEMA, **manifest})
 
     def append(self, records: Iterable[dict]) -> int:
-        """Append records whose key is not yet stored, in one write; return how many.
+        """Append sample rows whose key is not yet stored, in one write; return how many.
         A failed write is cut back to the rows before it and raised as StoreError."""
+        records = list(records)
+        written = self._append(self.samples_path, records, row_problem, self.done)
+        self.verified.update(sample_key(r) for r in records if "verdict" in r)  # schema-2 rows embed theirs
+        return written
+
+    def append_verdicts(self, records: Iterable[dict]) -> int:
+        """Append rows of verdict set ``eval`` whose key has none yet (as :meth:`append`)."""
+        self.eval_path.parent.mkdir(exist_ok=True)
+        return self._append(self.eval_path, records, verdict_row_problem, self.verified)
+
+    def _append(self, path: Path, records: Iterable[dict], problem_of: Callable, stored: set[SampleKey]) -> int:
         new, keys = [], set()
         for r in records:
-            line = _row_line(r)
+            line = _row_line(r, problem_of)
             key = sample_key(r)
-            if key not in self.done and key not in keys:
+            if key not in stored and key not in keys:
                 keys.add(key)
                 new.append(line)
         if not new:
             return 0
-        if self._fd is None:
-            self._open_for_append()
+        fd = self._append_fd(path)
         data = memoryview("".join(new).encode())
-        size = os.fstat(self._fd).st_size
+        size = os.fstat(fd).st_size
         try:
             while data:
-                data = data[os.write(self._fd, data):]
-            os.fsync(self._fd)
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
         except OSError as exc:
             try:
-                os.ftruncate(self._fd, size)
+                os.ftruncate(fd, size)
             except OSError:  # left torn: the next open cuts the torn tail
                 pass
-            raise _fault(self.samples_path, exc) from None
-        self.done.update(keys)
+            raise _fault(path, exc) from None
+        stored.update(keys)
         return len(new)
 
-    def replace_samples(self, records: Iterable[dict]) -> None:
-        """Rewrite ``samples.jsonl`` with ``records`` atomically (``score --reverify``)."""
-        records = list(records)
-        lines = [_row_line(r).encode() for r in records]
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        _write_atomic(self.samples_path, lines)
-        self.done = {sample_key(r) for r in records}
+    def _append_fd(self, path: Path) -> int:
+        """The open append descriptor of ``path`` (opened, and created, on first use)."""
+        fd = self._fds.get(path)
+        if fd is None:
+            try:
+                fd = self._fds[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise _fault(path, exc) from None
+        return fd
+
+    def write_verdict_set(self, name: str, records: Iterable[dict]) -> None:
+        """Write the new, complete verdict set ``name`` atomically; an existing set is never replaced."""
+        path = verdict_set_path(self.dir, name)
+        if path.exists():
+            raise ValueError(f"verdict set {name} exists: sets are never rewritten")
+        try:
+            path.parent.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise _fault(path.parent, exc) from None
+        _write_atomic(path, (_row_line(r, verdict_row_problem).encode() for r in records))
 
     def write_results(self, results: dict) -> None:
         write_json_atomic(self.dir / RESULTS, results)
 
 
 # --- the documents a run used (docs.jsonl) --------------------------------------------
-# One line per document a run selected: {"task", "data_hash", "doc_id", "problem", "gold"},
-# so `harness score --reverify` checks answers with the problem text the eval had.
+# One line per document a run selected: {"task", "data_hash", "doc_id", "problem", "gold"
+# (null for tasks without one), "attrs", "record"}, so `harness score --reverify` gives the
+# verifier the whole document the eval had (problem text, tests, constraints).
 # Written when an eval starts (and on every resume, which adds what an older run lacks),
 # atomically; entries of other tasks or data hashes are kept.
 
 DOCS = "docs.jsonl"
 DocKey = tuple[str, str, str]  # (task, data_hash, doc_id)
-_DOC_FIELDS = ("task", "data_hash", "doc_id", "problem", "gold")
+_DOC_FIELDS = ("task", "data_hash", "doc_id", "problem")  # strings; "gold" str or null; "attrs", "record" optional
 
 
 def doc_key(entry: dict) -> DocKey:
@@ -451,7 +594,8 @@ def read_docs(run_dir: str | os.PathLike) -> dict[DocKey, dict] | None:
                     entry = json.loads(line)
                 except (ValueError, UnicodeDecodeError):
                     continue
-                if isinstance(entry, dict) and all(isinstance(entry.get(f), str) for f in _DOC_FIELDS):
+                if (isinstance(entry, dict) and all(isinstance(entry.get(f), str) for f in _DOC_FIELDS)
+                        and (entry.get("gold") is None or isinstance(entry["gold"], str))):
                     docs[doc_key(entry)] = entry
     except OSError as exc:
         raise UsageError(f"cannot read {path} ({exc.strerror}): make it readable") from None
@@ -465,6 +609,6 @@ def write_docs(run_dir: str | os.PathLike, entries: Iterable[dict]) -> None:
     old = read_docs(run_dir) or {}
     merged = dict(old)
     for e in entries:
-        merged[doc_key(e)] = {f: e[f] for f in _DOC_FIELDS}
+        merged[doc_key(e)] = {f: e[f] for f in (*_DOC_FIELDS, "gold", "attrs", "record") if f in e}
     if merged != old or not (Path(run_dir) / DOCS).exists():
         _write_atomic(Path(run_dir) / DOCS, ((json.dumps(e, ensure_ascii=False) + "\n").encode() for e in merged.values()))

@@ -27,11 +27,18 @@ def _tokens(cost: dict | None) -> str:
     return f"{cost['completion_tokens']['mean']:.0f}" if cost.get("completion_tokens") else "-"
 
 
+def _others(metrics: dict) -> str:
+    """The task's other declared metrics (answer rates, per-test or per-constraint rates), value in percent."""
+    shown = [f"{k} {100 * m['value']:.1f}" for k, m in metrics.items() if not k.startswith(("pass@", "maj@"))]
+    return ", ".join(shown) or "-"
+
+
 def format_table(results: dict) -> str:
     """One row per task: pass@1, the largest pass@k and maj@k with 95% CIs (marked when
-    computed over fewer problems than selected), counts, and mean tokens per sample."""
-    rows = [("task", "problems", "samples", "pass@1 % [95% CI]", "pass@k %", "maj@k %", "no answer", "truncated",
-             "malformed", "undecided", "undecided votes", "tokens (think+answer)")]
+    computed over fewer problems than selected), the task's other metrics, counts, and mean
+    tokens per sample; then the verdict set the results come from when it is not ``eval``."""
+    rows = [("task", "problems", "samples", "pass@1 % [95% CI]", "pass@k %", "maj@k %", "other metrics %", "no answer",
+             "truncated", "malformed", "undecided", "undecided votes", "tokens (think+answer)")]
     for name, metrics in results["tasks"].items():
         c = results["counts"][name]
         pk_name, pk = _largest(metrics, "pass@")
@@ -43,6 +50,7 @@ def format_table(results: dict) -> str:
             _pct(metrics.get("pass@1")),
             f"{pk_name} {_pct(pk)}" if pk and pk_name != "pass@1" else "-",
             f"{mk_name} {_pct(mk)}" if mk else "-",
+            _others(metrics),
             str(c["no_answer"]),
             str(c["truncated"]),
             str(c.get("malformed", 0)),
@@ -57,4 +65,9 @@ def format_table(results: dict) -> str:
     for name, docs in missing.items():
         shown = ", ".join(docs[:5]) + (f", … ({len(docs)} in all)" if len(docs) > 5 else "")
         lines.append(f"{name}: no samples for {shown}")
+    unverified = {name: c["unverified"] for name, c in results["counts"].items() if c.get("unverified")}
+    for name, count in unverified.items():
+        lines.append(f"{name}: {count} samples have no verdict in set {results.get('verdict_set', 'eval')} (not counted)")
+    if results.get("verdict_set", "eval") != "eval":
+        lines.append(f"verdicts: set {results['verdict_set']}")
     return "\n".join(lines)

@@ -1,9 +1,11 @@
 """What a task is: documents from data, a prompt from a template, and how to score.
 
 A task is declarative. It names its dataset and field mapping, its jinja2 prompt
-templates (chat and base-model), the answer extractor, the verifier and the
-metrics by registered name, its default generation settings and a version that
-changes whenever any of these change in a way that moves scores.
+templates (chat and base-model), its extractor chain (piece names, see
+:mod:`harness.scoring.extractors`), its verifier and its metrics by registered name
+(see :mod:`harness.registry` and docs/plugins.md), the task groups it belongs to, its
+default generation settings and a version that changes whenever any of these change in
+a way that moves scores.
 """
 from __future__ import annotations
 
@@ -22,11 +24,13 @@ PROMPT_MODES = ("chat", "base")
 
 @dataclass(frozen=True)
 class Doc:
-    """One benchmark item. ``attrs`` are the breakdown attributes (e.g. subject, level)."""
+    """One benchmark item. ``answer``: the gold answer, None for tasks without one (code
+    tests, poem constraints live in ``record``). ``attrs`` are the breakdown attributes
+    (e.g. subject, level); ``record`` is the whole data record."""
 
     id: str
     problem: str
-    answer: str
+    answer: str | None
     attrs: dict
     record: dict
 
@@ -42,9 +46,15 @@ def field_text(value) -> str | None:
     return text if text.strip() else None
 
 
-def doc_identity(doc: Doc) -> dict:
-    """What the data hash covers for one document: what scoring and breakdowns read."""
-    return {"id": doc.id, "problem": doc.problem, "answer": doc.answer, "attrs": doc.attrs}
+def doc_identity(doc: Doc, scored_fields: tuple[str, ...] | None = None) -> dict:
+    """What the data hash covers for one document: what prompting, scoring and breakdowns
+    read: id, problem, answer, attrs, and the record fields the verifier reads
+    (``scored_fields``; None: none for a task with a gold answer, the whole record for one
+    without, whose verifier reads tests or constraints there)."""
+    identity = {"id": doc.id, "problem": doc.problem, "answer": doc.answer, "attrs": doc.attrs}
+    if scored_fields is None:
+        return identity if doc.answer is not None else {**identity, "record": doc.record}
+    return {**identity, **({"fields": {f: doc.record.get(f) for f in scored_fields}} if scored_fields else {})}
 
 
 @dataclass(frozen=True)
@@ -71,21 +81,41 @@ class PromptSpec:
 
 @dataclass(frozen=True)
 class Task:
+    """``extractors``: the extractor chain (piece names, or a chain name such as
+    ``"math_or_number"``); ``verifier``: a registered verifier name; ``metrics``: metric
+    declarations, each a registered name or ``(name, params)`` such as
+    ``("verdict_rate", {"detail": "compiled"})`` (param values hashable); ``answer_field``: None for tasks without one gold
+    answer; ``groups``: the task groups (``harness eval --tasks GROUP``) it belongs to;
+    ``scored_fields``: the record fields besides id, problem and answer that the verifier
+    reads (tests, a per-document normaliser), covered by the data hash (None: see
+    :func:`doc_identity`)."""
+
     name: str
     version: str
     description: str
     dataset: DatasetSpec
     id_field: str
     problem_field: str
-    answer_field: str
     prompt: PromptSpec
-    extractor: str
+    extractors: tuple[str, ...] | str
     verifier: str
-    metrics: tuple[str, ...]
+    metrics: tuple
     size: int
+    answer_field: str | None = None
     attr_fields: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    scored_fields: tuple[str, ...] | None = None
     generation: GenerationDefaults = field(default_factory=GenerationDefaults)
     templates_dir: Path | None = None
+
+    def __post_init__(self):
+        # Tasks are hashed (template cache): metric params are kept as sorted (key, value) pairs.
+        metrics = tuple(m if isinstance(m, str) else (m[0], tuple(sorted(dict(m[1]).items()))) for m in self.metrics)
+        object.__setattr__(self, "metrics", metrics)
+
+    def metric_specs(self) -> list[tuple[str, dict]]:
+        """The metric declarations as ``(name, params)`` pairs."""
+        return [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in self.metrics]
 
     def load_docs(self, data_dir: Path | None) -> tuple[list[Doc], str, str]:
         """All documents, the source they came from, and the data hash: the content hash of
@@ -99,30 +129,41 @@ class Task:
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise UsageError(f"task {self.name}: {source} has duplicate ids in field {self.id_field!r}: ids must be unique")
-        return docs, source, content_hash([doc_identity(d) for d in docs])
+        return docs, source, content_hash([doc_identity(d, self.scored_fields) for d in docs])
 
     def _doc(self, number: int, record, source: str) -> Doc:
         """Record ``number`` (1-based) as a :class:`Doc`; a missing or empty id, problem or answer is a UsageError."""
         where = f"task {self.name}: record {number} of {source}"
         if not isinstance(record, dict):
             raise UsageError(f"{where} is not a JSON object: the data does not match the task's layout")
-        fields = {f: field_text(record.get(f)) for f in (self.id_field, self.problem_field, self.answer_field)}
+        required = (self.id_field, self.problem_field) + ((self.answer_field,) if self.answer_field else ())
+        fields = {f: field_text(record.get(f)) for f in required}
         empty = [f for f, v in fields.items() if not v]
         if empty:
             named = f" (id {fields[self.id_field]})" if fields[self.id_field] else ""
             raise UsageError(f"{where}{named} has no {', '.join(empty)} (missing, null or empty): fix or remove the record")
         attrs = {f: field_text(record.get(f)) for f in self.attr_fields if field_text(record.get(f))}
-        return Doc(id=fields[self.id_field], problem=fields[self.problem_field], answer=fields[self.answer_field],
-                   attrs=attrs, record=record)
+        return Doc(id=fields[self.id_field], problem=fields[self.problem_field],
+                   answer=fields[self.answer_field] if self.answer_field else None, attrs=attrs, record=record)
 
     def describe(self) -> dict:
+        """What the task is (``harness tasks -v``, the manifest): name, version, description,
+        groups, dataset, prompt templates, extractor chain, verifier, metrics and generation defaults."""
+        from harness.scoring.extractors import chain_of
+        from harness.scoring.verifier import factory_info, verifier_factory
+
+        g = self.generation
         return {
             "name": self.name,
             "version": self.version,
+            "description": self.description,
+            "groups": list(self.groups),
             "dataset": self.dataset.describe(),
-            "extractor": self.extractor,
-            "verifier": self.verifier,
-            "metrics": list(self.metrics),
+            "prompt": {"chat": self.prompt.chat, "base": self.prompt.base, "base_stop": list(self.prompt.base_stop)},
+            "extractor": {**chain_of(self.extractors).describe(), "pieces": list(chain_of(self.extractors).names)},
+            "verifier": factory_info(verifier_factory(self.verifier)),
+            "metrics": [[name, params] if params else name for name, params in self.metric_specs()],
+            "generation": {"n": g.n, "temperature": g.temperature, "top_p": g.top_p, "max_tokens": g.max_tokens},
         }
 
 

@@ -23,4 +23,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 # Convert the GGUF once; later calls print the cached folder.
-.venv/bin/python -m harness.local_models smollm2 >/dev/null
+.venv/bin/python -m harness.testing.local_models smollm2 >/dev/null

@@ -1,8 +1,14 @@
 """Math reasoning tasks: GSM8K, MATH-500, AIME 2024/2025, AMC 2023.
 
 All five share one shape (a problem, a reference answer, a final answer in
-``\\boxed{}``, sympy-based equivalence, pass@k and maj@k); only the data and
-the extractor differ, so one factory builds them.
+``\\boxed{}``, sympy-based equivalence, pass@k and maj@k); only the data, the
+extractor chain and the token cap differ, so one factory builds them. They form the
+task group ``math`` (``--tasks math``).
+
+Token caps (``max_tokens``, thinking included): 32768 for the competition sets (MATH-500,
+AIME, AMC), where reasoning models think for 10-30k tokens on hard problems; 8192 for
+GSM8K, whose grade-school problems reasoning models solve in a few hundred to a few
+thousand tokens: a longer cap only lets a looping model burn time before it is cut.
 
 Local layout (``--data-dir DIR``) is that of ``shared/data``; the hub sources are
 converted into records with the same ids, order and answers, so replay files and run
@@ -14,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.data import DatasetSpec, HubSource
+from harness.scoring.extractors import CHAINS
 from harness.task import GenerationDefaults, PromptSpec, Task, field_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,7 +77,9 @@ def _amc23_from_hub(parts: list[list[dict]]) -> list[dict]:
 
 
 def math_task(name, *, description, size, dataset, id_field="id", problem_field="problem", answer_field="answer",
-              extractor="math_or_number", prompt=MATH_PROMPT, attr_fields=(), version="1") -> Task:
+              extractors=CHAINS["math_or_number"], prompt=MATH_PROMPT, attr_fields=(), version="1",
+              max_tokens=32768, groups=("math",)) -> Task:
+    """A math task: the given extractor chain, the ``math_equiv`` verifier, pass@k and maj@k."""
     return Task(
         name=name,
         version=version,
@@ -81,11 +90,12 @@ def math_task(name, *, description, size, dataset, id_field="id", problem_field=
         answer_field=answer_field,
         attr_fields=attr_fields,
         prompt=prompt,
-        extractor=extractor,
+        extractors=tuple(extractors),
         verifier="math_equiv",
         metrics=("pass@k", "maj@k"),
         size=size,
-        generation=GenerationDefaults(n=1, temperature=0.6, top_p=0.95, max_tokens=32768),
+        groups=tuple(groups),
+        generation=GenerationDefaults(n=1, temperature=0.6, top_p=0.95, max_tokens=max_tokens),
         templates_dir=TEMPLATES,
     )
 
@@ -98,8 +108,9 @@ TASKS = [
         dataset=DatasetSpec("gsm8k/test.jsonl", (HubSource("openai/gsm8k", "test", name="main"),), _gsm8k_from_hub),
         problem_field="question",
         answer_field="final_answer",
-        extractor="gsm8k",
+        extractors=CHAINS["gsm8k"],
         prompt=GSM8K_PROMPT,
+        max_tokens=8192,
     ),
     math_task(
         "math500",

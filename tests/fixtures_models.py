@@ -12,7 +12,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    from harness.local_models import tiny_llama_dir
+    from harness.testing.local_models import tiny_llama_dir
 
     # A fixed path in the session's base temp: every module that imports this shares one build.
     return tiny_llama_dir(tmp_path_factory.getbasetemp() / "tiny-llama")
@@ -20,6 +20,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def smollm2_model_dir() -> Path:
-    from harness.local_models import smollm2_dir
+    from harness.testing.local_models import smollm2_dir
 
     return smollm2_dir()

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.store import iter_samples
+from harness.store import iter_samples, scored_rows
 
 
 def kill_after_rows(cmd: list[str], env: dict, samples: Path, rows: int, timeout_s: float = 300) -> int:
@@ -31,7 +31,7 @@ def kill_after_rows(cmd: list[str], env: dict, samples: Path, rows: int, timeout
 
 def sample_rows(run: Path) -> list[tuple]:
     """(task, doc, sample, output, passed) of every row, sorted; asserts no duplicate keys."""
-    rows = sorted((r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in iter_samples(run))
+    rows = sorted((r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in scored_rows(run))
     duplicates = [k for k, c in Counter(r[:3] for r in rows).items() if c > 1]
     assert not duplicates, f"duplicate rows: {duplicates[:3]}"
     return rows

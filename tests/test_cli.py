@@ -15,9 +15,13 @@ def run_cli(args, capsys):
 def test_tasks_lists_math_tasks_with_sizes(capsys):
     code, out, _ = run_cli(["tasks"], capsys)
     assert code == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    task_table, group_table = out.split("\n\n")
+    rows = {line.split()[0]: line.split() for line in task_table.splitlines()[1:]}
     assert {"gsm8k", "math500", "aime24", "aime25", "amc23"} <= set(rows)
     assert rows["gsm8k"][1] == "1319" and rows["math500"][1] == "500" and rows["aime24"][1] == "30"
+    assert rows["gsm8k"][3] == "math"
+    groups = {line.split()[0]: line.split(None, 1)[1] for line in group_table.splitlines()[1:]}
+    assert set(groups["math"].split(", ")) == {"gsm8k", "math500", "aime24", "aime25", "amc23"}
 
 
 @pytest.mark.parametrize(

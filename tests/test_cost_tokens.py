@@ -10,7 +10,7 @@ from test_transformers_backend import backend  # noqa: F401  (the module's tiny-
 
 from harness.backends.base import SamplingParams, thinking_token_count
 from harness.cli import main
-from harness.store import iter_samples
+from harness.store import scored_rows
 
 
 def _ids(backend, text):
@@ -61,10 +61,10 @@ def test_tiny_model_run_cost_equals_the_backend_counts(tmp_path, tiny_model_dir,
             "-n", "2", "--temperature", "1.0", "--max-tokens", "12", "--data-dir", str(shared_data),
             "--output", str(run), "--no-progress"]
     assert main(argv) == 0
-    rows = list(iter_samples(run))
+    rows = list(scored_rows(run))
     results = json.loads((run / "results.json").read_text())
     cost = results["cost"]["amc23"]
-    assert results["schema_version"] == 2 and len(rows) == 4
+    assert results["schema_version"] == 3 and len(rows) == 4
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from backend_cases import req
 
-from harness.local_server import CPU_ENV
+from harness.testing.local_server import CPU_ENV
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 

@@ -71,8 +71,8 @@ def test_pathological_inputs_are_bounded(pool):
     # afterwards the pool still answers normal pairs correctly, with live workers
     for gold, pred, expected in NORMAL:
         assert pool.check(gold, pred).equivalent is expected, (gold, pred)
-    assert pool.stats["timeout"] >= 1 and pool._n_alive <= pool.workers
-    assert all(w.proc.is_alive() for w in pool._idle)
+    assert pool.stats["timeout"] >= 1 and pool._pool.live_workers <= pool.workers
+    assert all(w.proc.is_alive() for w in pool._pool._idle)
 
 
 def test_results_count_undecided_checks():

@@ -1,4 +1,4 @@
-"""harness.local_models: atomic, locked, idempotent builds; the tiny model; the SmolLM2 GGUF."""
+"""harness.testing.local_models: atomic, locked, idempotent builds; the tiny model; the SmolLM2 GGUF."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +9,7 @@ import pytest
 
 
 
-from harness.local_models import MARKER, build_once, smollm2_gguf, tiny_llama_dir  # noqa: E402
+from harness.testing.local_models import MARKER, build_once, smollm2_gguf, tiny_llama_dir  # noqa: E402
 
 
 def _digests(folder):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 
 import pytest
 
@@ -94,6 +95,18 @@ def test_exact_comparison_decides_huge_but_equal_values():
     assert is_equivalent("10^{400}+1", "10^{400}").equivalent is False
     assert is_equivalent("171!", "171\\cdot 170!").equivalent is True
     assert is_equivalent("\\frac{10^{400}}{10^{399}}", "10").equivalent is True
+
+
+def test_roots_of_huge_degree_are_refused_quickly():
+    # 2^{2^{-1000}} exceeds 1 by about 10^{-301}: sympy would build a minimal polynomial of
+    # degree 2^{1000}, so such roots are too_complex (never a verdict, never a hang).
+    for gold, pred in (("[1,+\\infty)", "[2^{\\frac{1}{2^{1000}}}, \\infty)"), ("1", "2^{\\frac{1}{2^{1000}}}"),
+                       ("1", "\\sqrt[10^{6}]{2}")):
+        start = time.monotonic()
+        res = is_equivalent(gold, pred)
+        assert res.equivalent is None and res.reason == "too_complex", (gold, pred, res)
+        assert time.monotonic() - start < 5
+    assert is_equivalent("2^{\\frac{1}{12}}", "\\sqrt[12]{2}").equivalent is True  # ordinary roots still work
 
 
 def test_numeric_fallback_still_accepts_identities_in_range():

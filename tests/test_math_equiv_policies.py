@@ -274,8 +274,35 @@ CHOICES = [
     ("D", "7", False),  # without the options a value cannot be matched to a letter
 ]
 
+# --- defects found by the third-party sets (each with its refusal) ---------------------------------------
+M12 = "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}"
+M56 = "\\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}"
+THIRD_PARTY_FIXES = [
+    ("\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", f"{M12} + {M56}", True),  # a matrix sum is evaluated
+    ("\\begin{pmatrix}6 & 8 \\\\ 10 & 13\\end{pmatrix}", f"{M12} + {M56}", False),
+    ("\\begin{pmatrix}-4 & -4 \\\\ -4 & -4\\end{pmatrix}", f"{M12} - {M56}", True),
+    ("\\begin{pmatrix}19 & 22 \\\\ 43 & 50\\end{pmatrix}", f"{M12} {M56}", True),  # a product, row by column
+    ("\\begin{pmatrix}23 & 34 \\\\ 31 & 46\\end{pmatrix}", f"{M12} \\cdot {M56}", False),  # that is M56 M12
+    ("\\begin{pmatrix}1 & 2\\end{pmatrix}", "\\begin{pmatrix}1 & 2\\end{pmatrix}\\begin{pmatrix}5 & 6\\end{pmatrix}", None),
+    ("V_{1}:V_{2}=11:21", "11:21", True),  # a ratio label with subscripts
+    ("V_{1}:V_{2}=11:21", "21:11", False),
+    ("(11,7)or(7,11)", "(7,11),\\ (11,7)", True),  # "or" without spaces between brackets
+    ("(11,7)or(7,12)", "(7,11),(11,7)", False),
+    ("0<f(x)<1", "(0,1)", True),  # an inequality in f(x) is a set of reals
+    ("0<f(x)<1", "[0,1]", False),
+    ("7, -2, \\text{ and } -5", "-5,-2,7", True),  # ", and" in a gold list
+    ("7, -2, \\text{ and } -5", "-5,7", False),
+    ("2^6 \\cdot 3^5 \\cdot 5^4", "2^6 3^5 5^4", True),  # juxtaposed powers are a product
+    ("2^{63}", "2^6 3^5", False),  # never the exponent 63
+    ("1000", "1 000", True),  # a space inside a number is still a thousands space
+    ("185", "185\\", True),  # a trailing backslash is noise
+    ("185", "18\\", False),
+    ("C", "C. x = 42", True),  # a choice letter with a period: the letter decides
+    ("D", "C. x = 42", False),
+]
+
 CASES = (BOXED + FRACTIONS + REPEATING + SCIENTIFIC + RADICALS_TRIG + INFINITY + INEQUALITIES + LISTS_TUPLES
-         + EQUATIONS_VALUES + MATRICES + CLOCK + LOGS + CHINESE + TEXT + CHOICES)
+         + EQUATIONS_VALUES + MATRICES + CLOCK + LOGS + CHINESE + TEXT + CHOICES + THIRD_PARTY_FIXES)
 
 
 @pytest.mark.parametrize(("gold", "pred", "expected"), CASES)

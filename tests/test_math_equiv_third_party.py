@@ -10,12 +10,15 @@ against the gold (undecided counts as "not accepted").
 ``DISPUTED`` lists the cases whose expected value is wrong by our documented policies
 (with the reason); they are reported but not counted. Measured (Math-Verify 0.9.0 cases,
 248 after de-duplication: 112 dev, 136 held-out): before this work 59.8% dev / 48.5%
-held-out (all cases); after, 90.2% / 86.8% with all cases, 100% / 92.9% without the
-disputed ones. Held-out disagreements left (limitations, not disputes): matrix sums and
-products are not evaluated, ratio labels ``V_1:V_2=11:21`` (read as a clock time), an
-earlier box wins over a later "final answer is" cue, ``(11,7)or(7,11)`` without spaces,
-an inequality in ``f(x)`` against an interval, a cue followed by a plain sentence, and
-a case holding a form feed. Run this file as a script to print
+held-out (all cases); then 90.2% / 86.8% with all cases, 100% / 92.9% without the
+disputed ones. Fixing the checker defects behind the held-out misses (matrix sums and
+products are now evaluated, ratio labels ``V_1:V_2=11:21`` are labels, ``(11,7)or(7,11)``
+is a list, an inequality in ``f(x)`` is a set of reals) makes it 90.2% / 91.2% with all
+cases, 100% / 97.6% without: the held-out half was looked at for those fixes, so
+``tests/test_math_equiv_third_party_fresh.py`` measures on a second, untouched set.
+Held-out disagreements left are all extraction (``harness.scoring.extract``): an earlier
+box wins over a later "final answer is" cue, a cue followed by a plain sentence, and a
+case holding a form feed. Run this file as a script to print
 the agreement of each half and every disagreement:
 
     .venv/bin/python tests/test_math_equiv_third_party.py [--heldout]
@@ -97,7 +100,9 @@ DISPUTED: dict[tuple[str, str], str] = {
         "several boxes: boxes separated by '++++++' are not one answer; the gold's last box is 4",
 }
 
-HELDOUT_MIN = 0.90
+DEV_ALL_MIN = 0.90  # measured 101/112 = 0.902 with the disputed cases
+HELDOUT_ALL_MIN = 0.91  # measured 124/136 = 0.912 with the disputed cases
+HELDOUT_MIN = 0.97  # measured 124/127 = 0.976 without them
 
 
 def verdict(gold: str, pred: str) -> bool:
@@ -129,9 +134,14 @@ def test_dev_agreement_is_complete_but_for_reviewed_disputes():
     assert share == 1.0, [(c["gold"][:60], c["pred"][-60:], c["expected"]) for c in wrong]
 
 
-def test_heldout_agreement_is_at_least_90_percent():
+def test_heldout_agreement_floor():
     share, wrong = agreement("heldout")
     assert share >= HELDOUT_MIN, [(c["gold"][:60], c["pred"][:60], c["expected"]) for c in wrong]
+
+
+def test_agreement_floors_with_disputed_cases():
+    assert agreement("dev", disputed=True)[0] >= DEV_ALL_MIN
+    assert agreement("heldout", disputed=True)[0] >= HELDOUT_ALL_MIN
 
 
 if __name__ == "__main__":

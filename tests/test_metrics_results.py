@@ -84,7 +84,7 @@ def test_run_results_schema_and_seed_from_the_manifest():
                 "tasks": {"t": {"doc_ids": ["d0", "d1", "d2"], "settings": {"n": 4}}}}
     records = [row(f"d{d}", i, str(i % 2), (d + i) % 3 == 0) for d in range(3) for i in range(4)]
     res = run_results(records, manifest, Verifier)
-    assert res["schema_version"] == SCHEMA_VERSION == 2
+    assert res["schema_version"] == SCHEMA_VERSION == 3
     assert res["intervals"] == {"level": 0.95, "resamples": 2000, "seed": 11}
     assert set(res["cost"]) == {"t"} and res["run"]["seed"] == 11
     assert run_results(list(reversed(records)), manifest, Verifier)["tasks"] == res["tasks"]  # row order is irrelevant

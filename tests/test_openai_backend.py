@@ -266,8 +266,8 @@ def rows(run_dir: Path) -> dict:
         r = json.loads(line)
         key = (r["task"], r["doc_id"], r["sample"])
         assert key not in out, f"duplicate row {key}"
-        # latency varies; the config id names the server URL, which differs between compared runs
-        out[key] = {k: v for k, v in r.items() if k not in ("latency_s", "config")}
+        # latency and time vary; the config id names the server URL, which differs between compared runs
+        out[key] = {k: v for k, v in r.items() if k not in ("latency_s", "config", "generated_at")}
     return out
 
 

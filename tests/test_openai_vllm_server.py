@@ -14,7 +14,7 @@ import sys
 import pytest
 from run_helpers import kill_after_rows, sample_rows
 
-from harness.local_server import CPU_ENV, start_vllm_server
+from harness.testing.local_server import CPU_ENV, start_vllm_server
 
 VLLM_ENV = CPU_ENV
 

@@ -23,7 +23,7 @@ def test_installed_plugin_task_is_listed_and_runs(tmp_path, shared_data):
     listed = subprocess.run([sys.executable, "-m", "harness.cli", "tasks"], capture_output=True, text=True,
                             env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert listed.returncode == 0, listed.stderr
-    names = [line.split()[0] for line in listed.stdout.splitlines()[1:]]
+    names = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
     assert "amc23_copy" in names and "gsm8k" in names
 
     preds = tmp_path / "p.jsonl"

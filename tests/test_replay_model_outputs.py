@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner import EvalConfig, run_eval
-from harness.store import iter_samples
+from harness.store import scored_rows
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 
@@ -63,7 +63,7 @@ def test_replay_matches_recorded_labels_within_1_5_points(shared_data, tmp_path)
         run = tmp_path / name
         run_eval(EvalConfig(model=None, backend="replay", tasks=[task], output=run, predictions=str(pred_file),
                             data_dir=str(shared_data), progress=False), log=lambda m: None)
-        for r in iter_samples(run):
+        for r in scored_rows(run):
             label, their_answer = labels[(r["doc_id"], r["sample"])]
             ours = r["verdict"]["passed"]
             ours_total += ours

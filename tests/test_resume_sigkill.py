@@ -7,7 +7,7 @@ import sys
 import pytest
 from run_helpers import kill_after_rows, sample_rows
 
-from harness.local_server import CPU_ENV
+from harness.testing.local_server import CPU_ENV
 
 BACKENDS = {
     # backend: (environment, max_tokens)

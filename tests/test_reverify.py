@@ -11,7 +11,7 @@ from harness.cli import main
 from harness.scoring.equiv_pool import EquivPool
 from harness.scoring.math_equiv import NO_HINTS, problem_hints
 from harness.scoring.score import MathEquivVerifier, parse_output
-from harness.store import DOCS, iter_samples
+from harness.store import DOCS, iter_samples, scored_rows
 
 # Answers whose verdict depends on the problem text: another base than the one the problem
 # asks for (accepted without the problem, refused with it) and the content of the right
@@ -31,7 +31,9 @@ IN_CONTEXT = {
 
 
 def _verdicts(run) -> dict:
-    return {(r["doc_id"], r["sample"]): r["verdict"] for r in iter_samples(run)}
+    """The verdicts of the set results.json was computed from."""
+    used = json.loads((run / "results.json").read_text())["verdict_set"]
+    return {(r["doc_id"], r["sample"]): r["verdict"] for r in scored_rows(run, used)}
 
 
 def _records(data) -> dict[str, dict]:

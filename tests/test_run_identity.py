@@ -29,14 +29,15 @@ def test_every_row_names_its_config_and_the_manifest_holds_it(tmp_path, preds, s
     run = tmp_path / "run"
     assert main(eval_args(preds, shared_data, run)) == 0
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     cid = manifest["tasks"]["amc23"]["config"]
     settings = manifest["configs"][cid]["settings"]
     assert settings["seed"] == 0 and settings["task"] == "amc23" and settings["n"] == 2
     assert settings["predictions_sha256"].startswith("sha256:")
     assert settings["prompt"]["template_sha256"].startswith("sha256:")
-    assert settings["extractor"]["name"] == manifest["tasks"]["amc23"]["extractor"] and "version" in settings["extractor"]
-    assert settings["verifier"]["name"] == manifest["tasks"]["amc23"]["verifier"] and "version" in settings["verifier"]
+    assert settings["extractor"] == {"name": "math_or_number", "version": "2"}  # as before extractor chains
+    assert manifest["tasks"]["amc23"]["extractor"]["pieces"][0] == "boxed"
+    assert settings["verifier"] == manifest["tasks"]["amc23"]["verifier"] == {"name": "math_equiv", "version": "2"}
     assert {r["config"] for r in iter_samples(run)} == {cid}
 
 
@@ -69,7 +70,7 @@ def test_seed_change_is_named_and_allow_config_change_records_both(tmp_path, pre
     first = json.loads((run / "manifest.json").read_text())["tasks"]["amc23"]["config"]
     before = snapshot(run)
     err = usage_error(capsys, eval_args(preds, shared_data, run, "--seed", "7", "--limit", "3"), alone=True)
-    assert "(seed 0 -> 7)" in err
+    assert "(seed 0 -> 7; amc23 selection --limit 2 -> --limit 3)" in err
     assert snapshot(run) == before
     assert main(eval_args(preds, shared_data, run, "--seed", "7", "--limit", "3", "--allow-config-change")) == 0
     manifest = json.loads((run / "manifest.json").read_text())
@@ -153,4 +154,4 @@ def test_a_run_made_before_configs_existed_resumes_and_still_refuses_changes(tmp
     assert main(eval_args(preds, shared_data, run)) == 0
     assert "nothing to generate" in capsys.readouterr().err
     assert (run / "samples.jsonl").read_bytes() == samples
-    assert json.loads((run / "manifest.json").read_text())["schema_version"] == 2
+    assert json.loads((run / "manifest.json").read_text())["schema_version"] == 3

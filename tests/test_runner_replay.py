@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.store import iter_samples
+from harness.store import iter_samples, scored_rows
 
 
 def write_preds(path, rows):
@@ -48,9 +48,10 @@ def test_replay_scores_counts_and_reports_missing(tmp_path, amc_preds, shared_da
     assert c["missing_docs"] == ["amc23-2"]
     assert c["truncated"] == 1 and c["no_answer"] == 1
     assert "amc23: no samples for amc23-2" in printed
-    rows = {(r["doc_id"], r["sample"]): r for r in iter_samples(out)}
+    rows = {(r["doc_id"], r["sample"]): r for r in scored_rows(out)}
     assert rows[("amc23-0", 3)]["verdict"]["reason"] == "truncated"
-    assert rows[("amc23-0", 0)]["thinking"] == "27?"
+    assert (rows[("amc23-0", 0)]["extracted"], rows[("amc23-0", 0)]["rule"]) == ("27", "boxed")
+    assert "verdict" not in next(iter_samples(out))  # samples.jsonl holds generations only
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tasks"]["amc23"]["settings"]["data_hash"].startswith("sha256:")
     assert manifest["tasks"]["amc23"]["settings"]["n"] == 4

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.store import iter_samples, read_docs
+from harness.store import read_docs, scored_rows
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def eval_run(preds, data, out, *extra):
 
 
 def rows(run):
-    return sorted((r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in iter_samples(run))
+    return sorted((r["task"], r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"]) for r in scored_rows(run))
 
 
 def test_merge_of_three_shards_equals_unsharded_run(tmp_path, preds, shared_data, capsys):

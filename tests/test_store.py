@@ -47,7 +47,7 @@ def test_manifest_and_results_written_whole(tmp_path):
     with RunStore(tmp_path / "run") as s:
         s.write_manifest(MANIFEST)
         s.write_results({"tasks": {}})
-    assert RunStore.peek_manifest(tmp_path / "run") == {"schema_version": 2, **MANIFEST}
+    assert RunStore.peek_manifest(tmp_path / "run") == {"schema_version": 3, **MANIFEST}
     assert not list((tmp_path / "run").glob(".*.tmp"))
 
 

@@ -69,9 +69,9 @@ def test_rows_missing_fields_or_with_bad_sample_are_quarantined(tmp_path, preds,
     run = tmp_path / "run"
     assert main(eval_args(preds, shared_data, run)) == 0
     lines = (run / "samples.jsonl").read_text().splitlines(keepends=True)
-    no_verdict = {k: v for k, v in json.loads(lines[2]).items() if k != "verdict"}
+    no_output = {k: v for k, v in json.loads(lines[2]).items() if k != "output"}
     negative = {**json.loads(lines[9]), "sample": -1}
-    text = "".join(lines[:2]) + json.dumps(no_verdict) + "\n" + "".join(lines[3:9]) + json.dumps(negative) + "\n" + "".join(lines[10:])
+    text = "".join(lines[:2]) + json.dumps(no_output) + "\n" + "".join(lines[3:9]) + json.dumps(negative) + "\n" + "".join(lines[10:])
     (run / "samples.jsonl").write_text(text)
     capsys.readouterr()
     assert main(eval_args(preds, shared_data, run)) == 0
@@ -79,7 +79,7 @@ def test_rows_missing_fields_or_with_bad_sample_are_quarantined(tmp_path, preds,
     assert "lines 3, 10 (2 lines) are not valid sample records" in err
     assert "2 samples to generate for 2 documents" in err  # exactly the two rows that were lost
     assert [q["line"] for q in quarantined(run)] == [3, 10]
-    assert {q["reason"] for q in quarantined(run)} == {"missing verdict", "sample -1 is not an integer >= 0"}
+    assert {q["reason"] for q in quarantined(run)} == {"missing output", "sample -1 is not an integer >= 0"}
     assert len(list(iter_samples(run))) == 20
 
 

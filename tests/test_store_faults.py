@@ -12,7 +12,7 @@ from run_helpers import math500_preds, replay_args, snapshot, usage_error
 
 from harness.cli import main
 from harness.errors import UsageError
-from harness.store import RunStore, iter_samples
+from harness.store import RunStore, scored_rows
 
 
 def sh(*cmd):
@@ -64,7 +64,7 @@ def test_read_only_run_directory(tmp_path, preds, shared_data, capsys):
     assert main(eval_args(preds, shared_data, run, "--limit", "2")) == 0
     before = snapshot(run)
     with read_only_bind(run):
-        for argv in (eval_args(preds, shared_data, run), ["score", str(run)]):
+        for argv in (eval_args(preds, shared_data, run, "--allow-config-change"), ["score", str(run)]):
             err = usage_error(capsys, argv)
             assert "Read-only file system" in err and "make it writable or choose another --output" in err
             assert snapshot(run) == before
@@ -75,7 +75,7 @@ def test_read_only_samples_file_fails_before_generating(tmp_path, preds, shared_
     assert main(eval_args(preds, shared_data, run, "--limit", "2")) == 0
     before = snapshot(run)
     with immutable(run / "samples.jsonl"):
-        err = usage_error(capsys, eval_args(preds, shared_data, run))
+        err = usage_error(capsys, eval_args(preds, shared_data, run, "--allow-config-change"))  # --limit 2 -> 5
     assert f"cannot write {run / 'samples.jsonl'} (Operation not permitted)" in err
     assert snapshot(run) == before
     assert not list(run.glob(".*.tmp"))
@@ -88,13 +88,13 @@ def test_full_disk_keeps_written_rows_and_resumes(tmp_path, tmpfs, preds, shared
     assert "No space left on device" in err and "rows already written are kept" in err
     lines = (run / "samples.jsonl").read_bytes().splitlines(keepends=True)
     assert 0 < len(lines) < 20
-    assert all(line.endswith(b"\n") and json.loads(line)["verdict"] for line in lines)  # no torn tail
+    assert all(line.endswith(b"\n") and json.loads(line)["output"] is not None for line in lines)  # no torn tail
     assert not list(run.glob(".*.tmp")) and not (run / "results.json").exists()
     sh("mount", "-o", "remount,size=4m", str(tmpfs))
     assert main(eval_args(preds, shared_data, run)) == 0
     assert (run / "samples.jsonl").read_bytes().startswith(b"".join(lines))  # nothing written before was changed
     key = lambda r: (r["doc_id"], r["sample"], r["output"], r["verdict"]["passed"])  # noqa: E731
-    assert sorted(map(key, iter_samples(run))) == sorted(map(key, iter_samples(full)))
+    assert sorted(map(key, scored_rows(run))) == sorted(map(key, scored_rows(full)))
 
 
 def test_full_disk_while_replacing_a_json_file_leaves_the_old_one(tmpfs):

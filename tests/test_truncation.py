@@ -5,7 +5,7 @@ import pytest
 
 from harness.cli import main
 from harness.scoring.score import parse_output
-from harness.store import iter_samples
+from harness.store import scored_rows
 
 CUT = "Let me see: the count works out where n is 7 and"
 
@@ -65,7 +65,7 @@ def test_replay_counts_truncated_and_malformed(tmp_path, shared_data):
     out = tmp_path / "run"
     assert main(["eval", "--backend", "replay", "--predictions", str(preds), "--tasks", "amc23", "--limit", "2",
                  "--data-dir", str(shared_data), "--output", str(out), "--no-progress"]) == 0
-    got = {(r["doc_id"], r["sample"]): r for r in iter_samples(out)}
+    got = {(r["doc_id"], r["sample"]): r for r in scored_rows(out)}
     reasons = {k: (r["verdict"]["reason"], r["verdict"]["passed"], r["extracted"], r["truncated"]) for k, r in got.items()}
     assert reasons[("amc23-0", 0)] == ("truncated", False, None, True)
     assert reasons[("amc23-0", 1)] == ("malformed", False, None, False)
@@ -76,4 +76,6 @@ def test_replay_counts_truncated_and_malformed(tmp_path, shared_data):
     counts = json.loads((out / "results.json").read_text())["counts"]["amc23"]
     assert (counts["truncated"], counts["malformed"], counts["no_answer"], counts["hit_token_limit"]) == (2, 2, 0, 3)
     assert main(["score", str(out), "--reverify"]) == 0  # recomputing keeps every verdict
-    assert {(r["doc_id"], r["sample"]): r["verdict"] for r in iter_samples(out)} == {k: r["verdict"] for k, r in got.items()}
+    used = json.loads((out / "results.json").read_text())["verdict_set"]
+    assert used.startswith("reverify-")
+    assert {(r["doc_id"], r["sample"]): r["verdict"] for r in scored_rows(out, used)} == {k: r["verdict"] for k, r in got.items()}

@@ -19,7 +19,7 @@ from harness.backends.base import BackendError, SamplingParams
 from harness.backends.transformers_backend import TransformersBackend, weights_fingerprint
 from harness.backends.vllm_backend import VLLMBackend, engine_options
 from harness.errors import UsageError
-from harness.local_server import CPU_ENV
+from harness.testing.local_server import CPU_ENV
 from harness.runner import EvalConfig, build_backend, derive_seed, pending_requests, plan_tasks
 from harness.store import iter_samples
 

@@ -20,12 +20,15 @@ from harness.reasoning import _STYLES, split_reasoning
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Sampling settings shared by every request of a task."""
+    """Sampling settings shared by every request of a task. ``extra``: ``--gen-kwargs``, the
+    backend's own sampling options beyond these (vLLM ``SamplingParams`` fields, transformers
+    ``generate`` arguments, OpenAI request-body fields), applied on top of the backend's defaults."""
 
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 1024
     stop: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class GenerationRequest:
     Exactly one of ``messages`` (chat: the backend applies the model's chat
     template) or ``prompt`` (raw completion text, no template) is set.
     ``key`` identifies the request to the caller, e.g. ``("math500", "test/algebra/1.json")``.
+    For ``messages`` only: ``chat_template`` (jinja2 source) replaces the model's chat
+    template, and ``chat_template_kwargs`` are extra variables for it (e.g. Qwen3's
+    ``enable_thinking``).
     """
 
     key: tuple[str, str]
@@ -43,6 +49,8 @@ class GenerationRequest:
     seed: int
     messages: tuple[dict, ...] | None = None
     prompt: str | None = None
+    chat_template: str | None = None
+    chat_template_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if (self.messages is None) == (self.prompt is None):

@@ -67,7 +67,10 @@ Concurrency
     ``concurrency`` requests are being worked on, and at most ``concurrency`` finished
     requests wait for the caller: requests are taken from the input iterable only as
     capacity frees. The HTTP client runs on an asyncio loop in a background thread;
-    :meth:`OpenAIBackend.generate` is an ordinary (synchronous) generator.
+    :meth:`OpenAIBackend.generate` is an ordinary (synchronous) generator. A freed slot's
+    next request is sent before the finished one is handed to the caller, and requests
+    finishing together are handed over as one batch, so the caller's thread (and its
+    claim on the GIL) wakes once per batch and after the sends (docs/performance.md).
 
 The API key is read once from the environment variable named by ``api_key_env`` (none
 is fine for local servers), sent only in the ``Authorization`` header, and never
@@ -86,7 +89,7 @@ import queue
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -177,19 +180,56 @@ class _Ctx:
     slots: asyncio.Semaphore
 
 
-@dataclass
 class _DriveState:
-    """Shared between the driver (on its event loop thread) and the consuming thread."""
+    """Shared between the driver (on its event loop thread) and the consuming thread.
 
-    undelivered: int = 0  # finished requests the consumer has not taken yet
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    stop: threading.Event = field(default_factory=threading.Event)
-    loop: asyncio.AbstractEventLoop | None = None
-    task: asyncio.Task | None = None
+    ``undelivered`` counts finished requests the consumer has not taken yet; a worker
+    takes a new request only while it is below ``limit``. The consumer wakes the loop
+    only when a worker is actually waiting for room: one cross-thread wake-up per stall,
+    not one per request (each costs the loop thread a wake-up and a GIL hand-off)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.undelivered = 0
+        self.waiting = False  # a worker waits for the consumer
+        self.lock = threading.Lock()
+        self.room = asyncio.Event()  # set on the loop thread only
+        self.ready: list = []  # finished results not yet handed over (loop thread)
+        self.stop = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task | None = None
+
+    def produced(self) -> None:
+        """A request finished (loop thread)."""
+        with self.lock:
+            self.undelivered += 1
 
     def delivered(self) -> None:
-        self.undelivered -= 1
-        self.wake.set()
+        """The consumer took a finished request (consuming thread)."""
+        with self.lock:
+            self.undelivered -= 1
+            wake = self.waiting and self.undelivered < self.limit
+            if wake:
+                self.waiting = False
+        if wake:
+            self.call(self.room.set)
+
+    def hand_over(self, out: queue.Queue) -> None:
+        """Put the finished results into ``out`` as one batch: one wake-up of the
+        consumer for all the requests that finished in the same loop iteration."""
+        batch, self.ready = self.ready, []
+        if batch:
+            out.put(batch)
+
+    async def wait_for_room(self) -> None:
+        """Return once fewer than ``limit`` finished requests wait for the consumer (loop thread)."""
+        while True:
+            with self.lock:
+                if self.undelivered < self.limit:
+                    return
+                self.waiting = True
+                self.room.clear()
+            await self.room.wait()
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -320,7 +360,7 @@ class OpenAIBackend:
         request that had finished), :class:`UsageError` for a chat request with
         ``endpoint="completions"``."""
         out: queue.Queue = queue.Queue()
-        state = _DriveState()
+        state = _DriveState(self.concurrency)
         thread = threading.Thread(target=self._drive_thread, args=(iter(requests), out, state),
                                   name="openai-backend", daemon=True)
         thread.start()
@@ -336,8 +376,9 @@ class OpenAIBackend:
                     return
                 if isinstance(item, _Failure):
                     raise item.exc
-                state.call(state.delivered)
-                yield item
+                for result in item:
+                    state.delivered()
+                    yield result
         finally:
             if thread.is_alive():  # the caller stopped early (error, Ctrl-C): cancel what is in flight
                 state.stop.set()
@@ -369,44 +410,49 @@ class OpenAIBackend:
 
     async def _drive(self, ctx: _Ctx, requests: Iterator[GenerationRequest], out: queue.Queue,
                      state: _DriveState) -> None:
+        """``concurrency`` workers, each taking the next request as soon as it has room
+        (requests are pulled in order, lazily). Ends with ``_DONE``, or ``_Failure`` once
+        the first failure has cancelled the rest (after every finished result)."""
         state.loop, state.task = asyncio.get_running_loop(), asyncio.current_task()
         if state.stop.is_set():
             return
-        pending: set[asyncio.Task] = set()
         exhausted = False
+
+        def take() -> GenerationRequest | None:
+            nonlocal exhausted
+            req = None if exhausted else next(requests, None)
+            if req is None:
+                exhausted = True
+                return None
+            self._check_request(req)
+            return req
+
+        workers = [asyncio.create_task(self._worker(ctx, take, out, state)) for _ in range(self.concurrency)]
         try:
-            while True:
-                while not exhausted and len(pending) < self.concurrency and state.undelivered < self.concurrency:
-                    req = next(requests, None)
-                    if req is None:
-                        exhausted = True
-                        break
-                    self._check_request(req)
-                    pending.add(asyncio.create_task(self._complete(ctx, req)))
-                if not pending and exhausted:
-                    break
-                waiter = asyncio.create_task(state.wake.wait())
-                done, _ = await asyncio.wait(pending | {waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                state.wake.clear()
-                errors = []
-                for task in done - {waiter}:
-                    pending.discard(task)
-                    if task.exception() is not None:
-                        errors.append(task.exception())
-                    else:
-                        state.undelivered += 1
-                        out.put(task.result())
-                if errors:
-                    raise errors[0]
-        except asyncio.CancelledError:
-            await _cancel_all(pending)
-            raise
-        except Exception as exc:  # handed to the consuming thread, which raises it
-            await _cancel_all(pending)
+            await _gather_or_cancel(workers)
+        except Exception as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
+            state.hand_over(out)
             out.put(_Failure(exc))
         else:
+            state.hand_over(out)
             out.put(_DONE)
+
+    async def _worker(self, ctx: _Ctx, take: Callable[[], GenerationRequest | None], out: queue.Queue,
+                      state: _DriveState) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await state.wait_for_room()
+            req = take()
+            if req is None:
+                return
+            result = await self._complete(ctx, req)
+            state.produced()
+            # Hand the result over once this worker's next request is on the wire (and
+            # with the others that finished meanwhile): the consumer thread, and its claim
+            # on the GIL, wakes only after the sends.
+            if not state.ready:
+                loop.call_soon(state.hand_over, out)
+            state.ready.append(result)
 
     def _check_request(self, req: GenerationRequest) -> None:
         if req.messages is not None and self.endpoint == "completions":
@@ -453,6 +499,9 @@ class OpenAIBackend:
         body.update(temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_tokens, seed=seed)
         if p.stop:
             body["stop"] = list(p.stop)
+        body.update(p.extra)  # --gen-kwargs
+        if req.messages is not None and req.chat_template_kwargs:
+            body["chat_template_kwargs"] = dict(req.chat_template_kwargs)
         body.update(self.extra_body)
         return body
 
@@ -570,6 +619,8 @@ class OpenAIBackend:
     def _pick(self, avoid: _Server | None = None) -> _Server:
         """The server with the fewest calls in flight among those not cooling down
         (round-robin among equals); the one recovering soonest if all are."""
+        if len(self.servers) == 1:  # never quarantined (see _note_failure)
+            return self.servers[0]
         now = time.monotonic()
         pool = [s for s in self.servers if s.down_until <= now]
         if avoid is not None and len(pool) > 1:

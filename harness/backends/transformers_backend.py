@@ -8,7 +8,8 @@ the result is copied ``n`` times.
 
 :class:`SamplingParams` is the whole sampling spec: the model's own
 ``generation_config`` contributes only its bos/eos/pad token ids, never its sampling
-defaults (top_k, repetition_penalty, ...). In particular top_k is off.
+defaults (top_k, repetition_penalty, ...). In particular top_k is off, unless
+``SamplingParams.extra`` (``--gen-kwargs``: ``GenerationConfig`` attributes) sets it.
 
 Importing this module imports torch and transformers; ``harness.backends`` does not
 import it, so scoring and replay work without them.
@@ -22,9 +23,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from harness.backends.base import Generation, GenerationRequest, SamplingParams, thinking_token_count
+from harness.gen_options import check_gen_kwarg_names
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf")
 FINGERPRINT_CHUNK = 4 * 1024 * 1024
@@ -44,6 +46,18 @@ _NEUTRAL_SAMPLING = {
     "min_length": 0,
     "num_beams": 1,
 }
+
+
+# GenerationConfig attributes that change what ``generate`` returns or which tokens end it:
+# the harness sets or relies on them, so --gen-kwargs may not.
+_MANAGED = {"eos_token_id", "pad_token_id", "bos_token_id", "decoder_start_token_id", "return_dict_in_generate",
+            "output_scores", "output_logits", "output_attentions", "output_hidden_states", "transformers_version",
+            "_from_model_config", "is_assistant"}
+
+
+def check_gen_kwargs(kwargs: dict) -> None:
+    """ValueError naming a ``--gen-kwargs`` key that is no ``GenerationConfig`` attribute or one the harness sets."""
+    check_gen_kwarg_names(kwargs, set(GenerationConfig().to_dict()) - _MANAGED, "a transformers GenerationConfig attribute")
 
 
 class TransformersBackend:
@@ -117,11 +131,13 @@ class TransformersBackend:
     # --- one request -----------------------------------------------------------------
 
     def render(self, request: GenerationRequest) -> tuple[str, list[int]]:
-        """The prompt as text and token ids: chat template with generation prompt for
-        ``messages``; for a raw ``prompt``, the text with the tokenizer's default special tokens."""
+        """The prompt as text and token ids: chat template (the request's, else the model's) with
+        generation prompt and the request's ``chat_template_kwargs`` for ``messages``; for a raw
+        ``prompt``, the text with the tokenizer's default special tokens."""
         if request.messages is not None:
             text = self.tokenizer.apply_chat_template(
-                list(request.messages), add_generation_prompt=True, tokenize=False
+                list(request.messages), add_generation_prompt=True, tokenize=False,
+                chat_template=request.chat_template, **request.chat_template_kwargs,
             )
             ids = self.tokenizer(text, add_special_tokens=False).input_ids
         else:
@@ -173,6 +189,7 @@ class TransformersBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+        kwargs.update(params.extra)
         return kwargs
 
     def _decode(self, tokens) -> str:

@@ -8,7 +8,8 @@ therefore keeps every request that finished before the kill.
 Sampling: :class:`SamplingParams` is the whole spec. The engine is started with
 ``generation_config="vllm"`` so the model's ``generation_config.json`` sampling defaults
 (top_k, repetition_penalty, ...) never apply; it still contributes its EOS ids, as in
-the transformers backend. top_k is off (0), min_p 0, no penalties. Greedy requests
+the transformers backend. top_k is off (0), min_p 0, no penalties, unless
+``SamplingParams.extra`` (``--gen-kwargs``: ``vllm.SamplingParams`` fields) sets them. Greedy requests
 (temperature 0) are generated once (vLLM rejects n > 1 when greedy) and the result is
 copied ``n`` times.
 
@@ -34,7 +35,8 @@ CPU settings: without a GPU, ``dtype`` "auto" means float32 and ``enforce_eager`
 defaults to True. Engine start is much faster in-process
 (``VLLM_ENABLE_V1_MULTIPROCESSING=0``), and ``VLLM_CPU_KVCACHE_SPACE`` (GiB) sizes the
 KV cache; both are read from the environment, never set here. vLLM logs go to stderr
-(``VLLM_LOGGING_STREAM``, unless set) so stdout stays the harness' own output.
+(``VLLM_LOGGING_STREAM``, unless set) so stdout stays the harness' own output; the CLI
+sets their level (``harness.run_log.vllm_log_level``).
 
 Importing this module imports vllm (and torch); ``harness.backends`` does not import it.
 """
@@ -51,15 +53,29 @@ os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
 
 import torch  # noqa: E402
 import vllm  # noqa: E402
-from vllm.exceptions import VLLMClientError  # noqa: E402
+from vllm.exceptions import VLLMClientError, VLLMValidationError  # noqa: E402
 from vllm.platforms import current_platform  # noqa: E402
 from vllm.sampling_params import RequestOutputKind  # noqa: E402
 
 from harness.backends.base import BackendError, Generation, GenerationRequest, thinking_token_count  # noqa: E402
 from harness.backends.transformers_backend import cached_commit, weights_fingerprint  # noqa: E402
+from harness.gen_options import check_gen_kwarg_names  # noqa: E402
 
 _UNSET = object()
 _BATCHES = count()
+# vllm.SamplingParams fields that decide how outputs are returned and decoded: the harness sets them.
+_MANAGED = {"output_kind", "skip_special_tokens", "detokenize", "skip_clone", "output_text_buffer_length", "stream_interval"}
+
+
+def check_gen_kwargs(kwargs: dict) -> None:
+    """ValueError naming a ``--gen-kwargs`` key that is no ``vllm.SamplingParams`` field (or one the
+    harness sets), or the first line of vLLM's own complaint about a value."""
+    fields = {f for f in vllm.SamplingParams.__struct_fields__ if not f.startswith("_")} - _MANAGED
+    check_gen_kwarg_names(kwargs, fields, "a vllm.SamplingParams field")
+    try:
+        vllm.SamplingParams(**kwargs)
+    except (TypeError, ValueError, VLLMValidationError) as exc:
+        raise ValueError(_first_line(exc)) from None
 
 
 class VLLMBackend:
@@ -210,29 +226,31 @@ class VLLMBackend:
 
     def _render(self, request: GenerationRequest):
         """The engine input, rendered the way ``LLM.chat`` (chat template with generation
-        prompt, no extra special tokens) or ``LLM.generate`` (raw text, the tokenizer's
-        default special tokens) render it: with the very helpers those two call in vLLM
+        prompt, no extra special tokens; the request's chat template and its variables, if
+        any) or ``LLM.generate`` (raw text, the tokenizer's default special tokens) render it: with the very helpers those two call in vLLM
         0.32 (``LLM`` has no public render-one-prompt method; ``enqueue`` and
         ``enqueue_chat`` render too but do not let us name the requests)."""
         if request.messages is not None:
-            return self.llm._preprocess_chat_one(list(request.messages))
+            return self.llm._preprocess_chat_one(list(request.messages), chat_template=request.chat_template,
+                                                 chat_template_kwargs=request.chat_template_kwargs or None)
         return self.llm._preprocess_cmpl_one(request.prompt)
 
     def _sampling_params(self, request: GenerationRequest) -> vllm.SamplingParams:
         params = request.params
         greedy = params.temperature <= 0
-        return vllm.SamplingParams(
-            n=1 if greedy else request.n,
-            temperature=0.0 if greedy else params.temperature,
-            top_p=1.0 if greedy else params.top_p,
-            top_k=0,
-            min_p=0.0,
-            max_tokens=params.max_tokens,
-            stop=list(params.stop) or None,
-            seed=request.seed,
-            skip_special_tokens=self._skip_special,
-            output_kind=RequestOutputKind.FINAL_ONLY,
-        )
+        return vllm.SamplingParams(**{
+            "top_k": 0,
+            "min_p": 0.0,
+            **params.extra,
+            "n": 1 if greedy else request.n,
+            "temperature": 0.0 if greedy else params.temperature,
+            "top_p": 1.0 if greedy else params.top_p,
+            "max_tokens": params.max_tokens,
+            "stop": list(params.stop) or None,
+            "seed": request.seed,
+            "skip_special_tokens": self._skip_special,
+            "output_kind": RequestOutputKind.FINAL_ONLY,
+        })
 
     def _generations(self, request: GenerationRequest, output, latency: float) -> list[Generation]:
         prompt_tokens = len(output.prompt_token_ids or ())

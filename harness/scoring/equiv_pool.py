@@ -1,24 +1,21 @@
 """Run :func:`is_equivalent` (and :func:`analyze`) under hard wall-clock limits enforced from outside.
 
-Cheap pairs are decided in-process by :func:`quick_check` (string/rational/..., bounded
-cost). The rest go to worker processes, one job in flight per worker. Each job has its
-own deadline; a worker that misses it is SIGKILLed, reaped and replaced, and the pair
-gets ``EquivResult(None, "timeout")``. Workers are started with the "forkserver" context
-("spawn" where unavailable), never by forking the (possibly multi-threaded) parent.
-Workers memoise parsed answers, so a gold answer is parsed once per worker.
+The math-specific layer over :class:`harness.deadline_pool.DeadlinePool`. Cheap pairs
+are decided in-process by :func:`quick_check` (string/rational/..., bounded cost); the
+rest go to the pool's worker processes, each job under its own deadline. A job that
+misses it gets ``EquivResult(None, "timeout")`` (its worker is killed, reaped and
+replaced by the pool); a worker that dies or fails gets ``worker_error``; a worker that
+runs out of memory or recursion reports ``too_complex``. Results are cached (LRU), and
+workers memoise parsed answers, so a gold answer is parsed once per worker.
 
 Not thread-safe: use one pool per thread. As with any "spawn"/"forkserver" pool, a
 script that creates one must guard its entry point with ``if __name__ == "__main__":``.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import signal
-import time
-from collections import OrderedDict, deque
-from multiprocessing.connection import Connection, wait
+from collections import OrderedDict
 
+from harness.deadline_pool import DeadlinePool, default_workers
 from harness.scoring.math_equiv import (
     Analysis,
     EquivResult,
@@ -40,77 +37,16 @@ _PRELOAD = ["harness.scoring.math_equiv", "sympy"]
 Job = tuple
 
 
-def default_workers() -> int:
-    """The CPUs this process may run on (affinity-aware), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _run_job(job: Job):
-    """A job's result (workers always fill in the parsed forms: parsing is memoised)."""
-    if job[0] == "eq":
-        _, gold, pred, hints, _ = job
-        return is_equivalent(gold, pred, hints=hints)
-    return analyze(job[1])
-
-
-def _worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
-    """Worker loop: receive a job, reply with its result; ``None`` stops.
-
-    Ctrl-C is left to the parent (which retires busy workers); any other crash shows up
-    in the parent as ``worker_error``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory_limit_mb:
-        import resource
-
-        limit = memory_limit_mb * 1024 * 1024
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass  # a lower hard limit is already in place
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            res = _run_job(job)
-        except (MemoryError, RecursionError):
-            res = _undecided(job, "too_complex")
-        try:
-            conn.send(res)
-        except (BrokenPipeError, OSError):
-            return
-
-
-class _Worker:
-    """One worker process and the parent's end of its pipe."""
-
-    def __init__(self, ctx, memory_limit_mb: int | None):
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit_mb), daemon=True)
-        self.proc.start()
-        child.close()
-
-    def kill(self) -> None:
-        """SIGKILL and reap."""
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(timeout=5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        """Ask politely, then kill if it does not exit promptly."""
-        try:
-            self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        self.proc.join(timeout=1)
-        self.kill()
+    """A job's result, run in a worker (which always fills in the parsed forms: parsing
+    is memoised); running out of memory or recursion is ``too_complex``."""
+    try:
+        if job[0] == "eq":
+            _, gold, pred, hints, _ = job
+            return is_equivalent(gold, pred, hints=hints)
+        return analyze(job[1])
+    except (MemoryError, RecursionError):
+        return _undecided(job, "too_complex")
 
 
 def _undecided(job: Job, reason: str):
@@ -119,15 +55,6 @@ def _undecided(job: Job, reason: str):
     if job[0] == "eq":
         return EquivResult(None, reason, None, None, normalize_answer(job[1]), normalize_answer(job[2]))
     return Analysis(answer_key(job[1]))
-
-
-def _context():
-    try:
-        ctx = mp.get_context("forkserver")
-    except ValueError:
-        return mp.get_context("spawn")
-    ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
 
 
 class EquivPool:
@@ -146,9 +73,8 @@ class EquivPool:
         self.timeout_s = float(timeout_s)
         self.cache_size = cache_size
         self.memory_limit_mb = memory_limit_mb
-        self._ctx = _context()
-        self._idle: list[_Worker] = []
-        self._n_alive = 0
+        self._pool = DeadlinePool(self.workers, timeout_s=self.timeout_s, memory_limit_mb=memory_limit_mb,
+                                  preload=_PRELOAD)
         self._cache: OrderedDict[Job, object] = OrderedDict()
         self.stats = {"quick": 0, "cache": 0, "worker": 0, "timeout": 0, "restarts": 0}
 
@@ -161,16 +87,7 @@ class EquivPool:
 
     def close(self) -> None:
         """Stop all workers. The pool can still be used afterwards (workers restart lazily)."""
-        for w in self._idle:
-            w.stop()
-        self._idle.clear()
-        self._n_alive = 0
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except (OSError, AttributeError):
-            pass
+        self._pool.close()
 
     # -- cache --
     def _cache_get(self, key: Job):
@@ -241,62 +158,19 @@ class EquivPool:
                 results[i] = res
         return results
 
-    def _take_worker(self) -> _Worker | None:
-        if self._idle:
-            return self._idle.pop()
-        if self._n_alive < self.workers:
-            self._n_alive += 1
-            return _Worker(self._ctx, self.memory_limit_mb)
-        return None
-
     def _run(self, jobs: list[Job]):
-        """Yield ``(job, result)`` for each job, using the workers with deadlines."""
-        todo = deque(jobs)
-        inflight: dict[Connection, tuple[_Worker, Job, float]] = {}
+        """Yield ``(job, result)`` for each job, from the deadline pool's workers."""
+        outcomes = self._pool.run_many([(_run_job, (job,)) for job in jobs])
         try:
-            yield from self._loop(todo, inflight)
-        finally:  # interrupted mid-run: busy workers hold stale answers, so retire them
-            for w, _, _ in inflight.values():
-                self._retire(w)
-
-    def _loop(self, todo: deque, inflight: dict):
-        while todo or inflight:
-            while todo:
-                w = self._take_worker()
-                if w is None:
-                    break
-                job = todo.popleft()
-                try:
-                    w.conn.send(job)
-                except (BrokenPipeError, OSError):  # died while idle
-                    self._retire(w)
-                    yield job, _undecided(job, "worker_error")
-                    continue
-                inflight[w.conn] = (w, job, time.monotonic() + self.timeout_s)
-            if not inflight:
-                continue
-            next_deadline = min(d for _, _, d in inflight.values())
-            ready = wait(list(inflight), timeout=max(0.0, next_deadline - time.monotonic()))
-            for conn in ready:
-                w, job, _ = inflight.pop(conn)  # type: ignore[index]
-                try:
-                    res = conn.recv()  # type: ignore[union-attr]
-                except (EOFError, OSError):
-                    self._retire(w)
-                    res = _undecided(job, "worker_error")
-                else:
-                    self._idle.append(w)
+            for i, out in outcomes:
+                if out.ok:
                     self.stats["worker"] += 1
-                yield job, res
-            now = time.monotonic()
-            for conn in [c for c, (_, _, d) in inflight.items() if d <= now]:
-                w, job, _ = inflight.pop(conn)
-                self._retire(w)
-                self.stats["timeout"] += 1
-                yield job, _undecided(job, "timeout")
-
-    def _retire(self, w: _Worker) -> None:
-        """Kill a stuck or broken worker; a fresh one is started on next demand."""
-        w.kill()
-        self._n_alive -= 1
-        self.stats["restarts"] += 1
+                    yield jobs[i], out.value
+                elif out.status == "timeout":
+                    self.stats["timeout"] += 1
+                    yield jobs[i], _undecided(jobs[i], "timeout")
+                else:  # died, error, too_large
+                    yield jobs[i], _undecided(jobs[i], "worker_error")
+        finally:  # interrupted: the deadline pool retires the workers still busy
+            outcomes.close()
+            self.stats["restarts"] = self._pool.stats["restarts"]

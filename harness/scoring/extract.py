@@ -194,11 +194,17 @@ def explain_math_answer(text: str | None) -> tuple[str | None, str]:
     boxed = boxed_answer(text)
     if boxed[0] is not None:
         return boxed
-    for m in reversed(list(_ANSWER_CUE_RE.finditer(text))):
+    ans = answer_after_cue(text)
+    return (ans, "cue") if ans is not None else (None, "none")
+
+
+def answer_after_cue(text: str | None) -> str | None:
+    """The answer after the last answer cue that has one (see :func:`explain_math_answer`)."""
+    for m in reversed(list(_ANSWER_CUE_RE.finditer(text or ""))):
         ans = _clean_cued_answer(text[m.end() :])
         if ans is not None:
-            return ans, "cue"
-    return None, "none"
+            return ans
+    return None
 
 
 def extract_math_answer(text: str | None) -> str | None:
@@ -235,16 +241,21 @@ def explain_gsm8k_answer(text: str | None) -> tuple[str | None, str]:
     :func:`explain_math_answer`; else :func:`last_number` (``"last_number"``)."""
     if not text:
         return None, "none"
-    hashes = _GSM8K_HASH_RE.findall(text)
-    if hashes:
-        ans = hashes[-1].strip().rstrip(".").strip()
-        if ans:
-            return ans, "hashes"
+    ans = gsm8k_hashes(text)
+    if ans is not None:
+        return ans, "hashes"
     ans, rule = explain_math_answer(text)
     if ans is not None:
         return ans, rule
     ans = last_number(text)
     return ans, "last_number" if ans is not None else "none"
+
+
+def gsm8k_hashes(text: str | None) -> str | None:
+    """The answer after the last ``####`` (GSM8K's reference format), or None."""
+    hashes = _GSM8K_HASH_RE.findall(text or "")
+    ans = hashes[-1].strip().rstrip(".").strip() if hashes else ""
+    return ans or None
 
 
 def extract_gsm8k_answer(text: str | None) -> str | None:
@@ -264,7 +275,7 @@ _CONCLUSION_INTRO_RE = re.compile(r"^[ \t*]*(?:therefore|thus|hence|so|finally|i
 _DISPLAY_END_RE = re.compile(r"(?:\\\[(?P<a>(?:(?!\\\[).)+?)\\\]|\$\$(?P<b>[^$]+)\$\$)\s*$", re.DOTALL)
 
 
-def _conclusion(text: str) -> str | None:
+def conclusion_answer(text: str) -> str | None:
     """The answer of a concluding sentence among the last three lines, when only closing
     remarks without digits follow it ("I think that's the answer."); or a display block
     ending the text right after "Thus, the equation is:"."""
@@ -284,7 +295,7 @@ def _conclusion(text: str) -> str | None:
     return None
 
 
-def _final_math_span(text: str) -> str | None:
+def final_math_span(text: str) -> str | None:
     """The last math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``) of the last
     non-empty line when only words without digits follow it there ("We find that
     $x \\neq 3$.", "The identity matrix is $\\begin{pmatrix}..\\end{pmatrix}$."): kept
@@ -304,7 +315,7 @@ def explain_math_or_number(text: str | None) -> tuple[str | None, str]:
     words, or of at most three words, and without math delimiters (``"-\\frac{10}{9}"``,
     ``"Even"``: rule ``"whole_text"``), else the answer of a concluding sentence near the end
     ("Therefore, the value is $X$.", "So, the ratio is 3/4.": rule ``"conclusion"``), else
-    the last math span of the last line (:func:`_final_math_span`: ``"final_math_span"``),
+    the last math span of the last line (:func:`final_math_span`: ``"final_math_span"``),
     else :func:`last_number` (``"last_number"``), unless the text stops mid-formula
     (``(None, "cut_off")``): a lenient variant for graders that credit an unboxed final
     answer (as the Qwen2.5-Math grader behind the recorded ``model_outputs`` labels does
@@ -312,20 +323,29 @@ def explain_math_or_number(text: str | None) -> tuple[str | None, str]:
     ans, rule = explain_math_answer(text)
     if ans is not None or not text:
         return ans, rule
-    bare = text.strip()
-    if bare and "\n" not in bare and len(bare) <= 200 and not re.search(r"\$|\\[(\[]", bare) \
-            and (not _is_prose(bare) or len(bare.split()) <= 3 and len(bare) <= 40):
-        return bare, "whole_text"  # the output is just the answer: "-\frac{10}{9}", "$x \neq 3$", "Even"
-    ans = _conclusion(text)
+    bare = bare_answer(text)
+    if bare is not None:
+        return bare, "whole_text"
+    ans = conclusion_answer(text)
     if ans is not None:
         return ans, "conclusion"
-    if _cut_off(text):
+    if cut_off(text):
         return None, "cut_off"  # the text stops mid-formula: its last number is not an answer
-    ans = _final_math_span(text)
+    ans = final_math_span(text)
     if ans is not None:
         return ans, "final_math_span"
     ans = last_number(text)
     return ans, "last_number" if ans is not None else "none"
+
+
+def bare_answer(text: str | None) -> str | None:
+    """The whole text when it is one short line without words, or of at most three words,
+    and without math delimiters: the output is just the answer ("-\\frac{10}{9}", "Even")."""
+    bare = (text or "").strip()
+    if bare and "\n" not in bare and len(bare) <= 200 and not re.search(r"\$|\\[(\[]", bare) \
+            and (not _is_prose(bare) or len(bare.split()) <= 3 and len(bare) <= 40):
+        return bare
+    return None
 
 
 def extract_math_or_number(text: str | None) -> str | None:
@@ -333,7 +353,7 @@ def extract_math_or_number(text: str | None) -> str | None:
     return explain_math_or_number(text)[0]
 
 
-def _cut_off(text: str) -> bool:
+def cut_off(text: str) -> bool:
     """The text stops inside a formula (more opening than closing brackets on the last
     line, ``(`` and ``[`` counted together, or a trailing operator): the output was cut
     off, e.g. at the token limit."""

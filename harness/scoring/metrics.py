@@ -1,6 +1,16 @@
-"""Aggregate metrics over sampled answers: unbiased pass@k, maj@k, confidence intervals.
+"""Aggregate metrics over sampled answers: unbiased pass@k, maj@k, rates, confidence intervals.
 
 Pure code (stdlib + numpy). Every value is a float in [0, 1], never a percentage.
+
+Metrics are registered by name (entry-point group ``harness.metrics``, built-ins in
+:data:`METRICS`): a metric is a function ``(problems, *, resamples, seed, of, **params)
+-> {name: METRIC}`` over the task's :class:`ProblemOutcome` s (per-sample ``passed``,
+``clusters``, ``verdicts`` and ``extracted``), where METRIC is ``{"value", "ci",
+"ci_method", "estimator", "n", "of", "partial"}`` as below. ``params`` come from the
+task's declaration (``("verdict_rate", {"detail": "compiled"})``). A metric with
+``needs_clusters = True`` reads ``clusters`` (maj@k); the others get none computed.
+Built-ins: ``pass@k``, ``maj@k``, ``mean_score`` (mean ``verdict.score``),
+``verdict_rate`` (rate of a boolean ``verdict.details[detail]``).
 
 Estimators (named per metric in ``"estimator"``):
 
@@ -140,6 +150,8 @@ class ProblemOutcome:
     passed: list[bool]
     clusters: list[int | None]
     attrs: dict[str, str] = field(default_factory=dict)  # e.g. {"subject": "Algebra", "level": "3"}
+    verdicts: list[dict] = field(default_factory=list)  # Verdict.to_dict() per sample
+    extracted: list[str | None] = field(default_factory=list)
 
 
 def maj_at_k_groups(problem: ProblemOutcome, k: int) -> list[float]:
@@ -250,6 +262,84 @@ _ESTIMATORS: dict[str, tuple[str, Callable[[ProblemOutcome, int], Score]]] = {
 }
 
 
+def _kind_metrics(kind: str, problems: Sequence[ProblemOutcome], *, ks: Sequence[int] | None = None,
+                  resamples: int = 2000, seed: int = 0, of: int | None = None) -> dict[str, dict]:
+    """pass@k or maj@k (``kind`` ``"pass"`` / ``"maj"``) for every k (see :func:`compute_metrics`)."""
+    if not problems:
+        return {}
+    for p in problems:
+        if len(p.passed) != len(p.clusters):
+            raise ValueError(f"{p.problem_id}: {len(p.passed)} passed vs {len(p.clusters)} clusters")
+    of = len(problems) if of is None else of
+    ks = sorted(set(ks if ks is not None else default_ks(max(len(p.passed) for p in problems))))
+    estimator, score = _ESTIMATORS[kind]
+    out = {}
+    for k in ks:
+        scores = [score(p, k) for p in problems if len(p.passed) >= k]
+        if not scores or (kind == "maj" and k < 2):
+            continue
+        out[f"{kind}@{k}"] = metric_entry(scores, estimator, of, resamples=resamples, seed=seed)
+    return out
+
+
+def metric_entry(scores: Sequence[Score], estimator: str, of: int, *, resamples: int = 2000, seed: int = 0) -> dict:
+    """One METRIC (module docstring) of per-problem ``scores``."""
+    ci, method = interval(scores, resamples=resamples, seed=seed)
+    return {"value": float(np.mean([s.value for s in scores])), "ci": list(ci), "ci_method": method,
+            "estimator": estimator, "n": len(scores), "of": of, "partial": len(scores) < of}
+
+
+def pass_at(problems: Sequence[ProblemOutcome], **kw) -> dict[str, dict]:
+    """Unbiased pass@k for k in ``ks`` (default :func:`default_ks`)."""
+    return _kind_metrics("pass", problems, **kw)
+
+
+def maj_at(problems: Sequence[ProblemOutcome], **kw) -> dict[str, dict]:
+    """maj@k over disjoint groups for k >= 2 in ``ks`` (default :func:`default_ks`)."""
+    return _kind_metrics("maj", problems, **kw)
+
+
+maj_at.needs_clusters = True  # type: ignore[attr-defined]
+
+
+def rate_score(values: Sequence[float]) -> Score:
+    """One problem's mean of per-sample values in [0, 1], redrawn as ``len(values)`` units
+    at that rate (exact for 0/1 values; the bound of the module docstring otherwise)."""
+    m = len(values)
+    value = float(np.mean(values))
+    return Score(value, m, value, tuple(j / m for j in range(m + 1)))
+
+
+def rate_metric(problems, per_sample: Callable[[ProblemOutcome], list[float]], name: str, estimator: str, *,
+                resamples: int = 2000, seed: int = 0, of: int | None = None) -> dict[str, dict]:
+    """``{name: METRIC}`` of the mean over problems of ``per_sample(problem)`` (values in
+    [0, 1]; problems with no values are left out), or ``{}`` when no problem has any: the
+    building block of rate metrics (plugins use it too)."""
+    scores = [rate_score(v) for v in map(per_sample, problems) if v]
+    if not scores:
+        return {}
+    return {name: metric_entry(scores, estimator, len(problems) if of is None else of, resamples=resamples, seed=seed)}
+
+
+def mean_score(problems: Sequence[ProblemOutcome], *, name: str = "mean_score", **kw) -> dict[str, dict]:
+    """The mean over problems of the mean ``verdict.score`` of their samples."""
+    return rate_metric(problems, lambda p: [min(1.0, max(0.0, float(v.get("score", 0.0)))) for v in p.verdicts],
+                        name, "mean", **kw)
+
+
+def verdict_rate(problems: Sequence[ProblemOutcome], *, detail: str, name: str | None = None, **kw) -> dict[str, dict]:
+    """The mean over problems of the share of samples whose ``verdict.details[detail]`` is
+    true, among the samples whose verdict has that detail (named ``rate:<detail>`` unless
+    ``name`` is given): per-test-set pass rates, per-constraint rates, answer rates."""
+    def values(p: ProblemOutcome) -> list[float]:
+        return [float(bool(v["details"][detail])) for v in p.verdicts if detail in (v.get("details") or {})]
+
+    return rate_metric(problems, values, name or f"rate:{detail}", "mean_rate", **kw)
+
+
+METRICS = {"pass@k": pass_at, "maj@k": maj_at, "mean_score": mean_score, "verdict_rate": verdict_rate}
+
+
 def compute_metrics(
     problems: Sequence[ProblemOutcome],
     *,
@@ -266,23 +356,8 @@ def compute_metrics(
     ``of`` the problems it should cover (default: all given), ``partial`` is ``n < of``;
     a metric no problem counts for is omitted. Keys: all pass@ (ascending k), then all maj@.
     """
-    if not problems:
-        return {}
-    for p in problems:
-        if len(p.passed) != len(p.clusters):
-            raise ValueError(f"{p.problem_id}: {len(p.passed)} passed vs {len(p.clusters)} clusters")
-    of = len(problems) if of is None else of
-    ks = sorted(set(ks if ks is not None else default_ks(max(len(p.passed) for p in problems))))
-    out = {}
-    for kind, (estimator, score) in _ESTIMATORS.items():
-        for k in ks:
-            scores = [score(p, k) for p in problems if len(p.passed) >= k]
-            if not scores or (kind == "maj" and k < 2):
-                continue
-            ci, method = interval(scores, resamples=resamples, seed=seed)
-            out[f"{kind}@{k}"] = {"value": float(np.mean([s.value for s in scores])), "ci": list(ci), "ci_method": method,
-                                  "estimator": estimator, "n": len(scores), "of": of, "partial": len(scores) < of}
-    return out
+    kw = {"ks": ks, "resamples": resamples, "seed": seed, "of": of}
+    return {**pass_at(problems, **kw), **maj_at(problems, **kw)}
 
 
 def _attr_sort_key(value: str) -> tuple:
@@ -293,15 +368,17 @@ def _attr_sort_key(value: str) -> tuple:
     return (0, num, value) if math.isfinite(num) else (1, 0.0, value)
 
 
-def breakdown(problems: Sequence[ProblemOutcome], attr: str, **kw) -> dict[str, dict]:
-    """``compute_metrics`` per value of ``attrs[attr]``; problems lacking the attribute are skipped.
+def breakdown(problems: Sequence[ProblemOutcome], attr: str, compute: Callable | None = None, **kw) -> dict[str, dict]:
+    """``compute`` (default :func:`compute_metrics`) per value of ``attrs[attr]``; problems
+    lacking the attribute are skipped.
 
     Keys are sorted: numeric-looking values numerically ("2" before "10"), then the rest
-    alphabetically. ``kw`` is passed to ``compute_metrics`` (without ``of``: a group's
+    alphabetically. ``kw`` is passed to ``compute`` (without ``of``: a group's
     coverage counts its problems that have samples, the only ones whose attributes are known).
     """
+    compute = compute or compute_metrics
     groups: dict[str, list[ProblemOutcome]] = {}
     for p in problems:
         if attr in p.attrs:
             groups.setdefault(p.attrs[attr], []).append(p)
-    return {v: compute_metrics(groups[v], **kw) for v in sorted(groups, key=_attr_sort_key)}
+    return {v: compute(groups[v], **kw) for v in sorted(groups, key=_attr_sort_key)}

@@ -11,8 +11,8 @@ place atomically (a killed build never leaves a half folder) under an ``fcntl`` 
 file ``.harness-complete`` naming its recipe; a folder with the marker of an older
 recipe is rebuilt, a non-empty folder without it is never touched.
 
-CLI: ``python -m harness.local_models smollm2`` prints the SmolLM2 folder (converting
-if needed); ``python -m harness.local_models tiny DIR`` builds the tiny model in DIR and
+CLI: ``python -m harness.testing.local_models smollm2`` prints the SmolLM2 folder (converting
+if needed); ``python -m harness.testing.local_models tiny DIR`` builds the tiny model in DIR and
 prints DIR.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _quiet_progress():
 
 def _check_replaceable(target: Path) -> None:
     if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
-        raise FileExistsError(f"{target} exists and was not built by harness.local_models; refusing to overwrite it")
+        raise FileExistsError(f"{target} exists and was not built by harness.testing.local_models; refusing to overwrite it")
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target} exists and is not a folder")
 
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args[:1] == ["tiny"] and len(args) == 2:
         print(tiny_llama_dir(Path(args[1])))
     else:
-        print("usage: python -m harness.local_models smollm2 | tiny DIR", file=sys.stderr)
+        print("usage: python -m harness.testing.local_models smollm2 | tiny DIR", file=sys.stderr)
         return 2
     return 0
 
