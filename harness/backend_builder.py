@@ -33,26 +33,39 @@ def backend_module(backend: str, option: str = "--backend"):
                          f"pip install 'harness[{extra}]' (on CPU machines: bash scripts/setup.sh)") from None
 
 
+# option -> (its name in messages, the model option, how to give replay predictions, the options flag)
+_OPTIONS = {
+    "--backend": ("backend", "--model", "--predictions FILE (JSONL with task, doc_id, sample, output)", "--model-args"),
+    "--judge-backend": ("--judge-backend", "--judge-model", "--judge-args '{\"predictions\": FILE}'", "--judge-args"),
+}
+
+
+def check_backend_choice(kind: str, model: str | None, predictions: str | None, option: str = "--backend") -> None:
+    """Refuse an unknown kind, replay without predictions or another kind without a model,
+    in one line naming ``option``'s flags, before anything is built or written."""
+    name, model_option, predictions_option, _ = _OPTIONS[option]
+    if kind not in BACKENDS:
+        raise UsageError(f"unknown {name} {kind!r}: choose one of {', '.join(BACKENDS)}")
+    if kind == "replay" and not predictions:
+        raise UsageError(f"{option} replay needs {predictions_option}")
+    if kind != "replay" and not model:
+        raise UsageError(f"{option} {kind} needs {model_option} PATH_OR_HUB_ID")
+
+
 def make_backend(kind: str, model: str | None, model_args: dict, *, predictions: str | None = None,
                  option: str = "--backend"):
     """A backend of ``kind``; an unknown kind, missing dependency, bad option or unloadable
     model is a one-line UsageError naming ``option``."""
-    if kind not in BACKENDS:
-        raise UsageError(f"unknown {option} {kind!r}: choose one of {', '.join(BACKENDS)}")
+    check_backend_choice(kind, model, predictions, option)
     if kind == "replay":
         from harness.backends.replay import ReplayBackend
 
-        if not predictions:
-            raise UsageError(f"{option} replay needs a predictions file")
         return ReplayBackend(predictions)
-    if not model:
-        raise UsageError(f"{option} {kind} needs a model ({'--model' if option == '--backend' else '--judge-model'} PATH_OR_HUB_ID)")
     backend_class = getattr(backend_module(kind, option), BACKEND_CLASSES[kind][1])
     try:
         return backend_class(model, **model_args)
     except TypeError as exc:
-        args_option = "--model-args" if option == "--backend" else "--judge-args"
-        raise UsageError(f"{args_option} for {option} {kind}: {exc}") from None
+        raise UsageError(f"{_OPTIONS[option][3]} for {option} {kind}: {exc}") from None
     except (OSError, ValueError) as exc:
         first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise UsageError(f"cannot load model {model!r} ({type(exc).__name__}: {first_line}): "
@@ -70,12 +83,7 @@ class JudgeSpec:
 
     def check(self) -> None:
         """Refuse an unknown kind or a missing model in one line, before anything is written."""
-        if self.backend not in BACKENDS:
-            raise UsageError(f"unknown --judge-backend {self.backend!r}: choose one of {', '.join(BACKENDS)}")
-        if self.backend == "replay" and not self.args.get("predictions"):
-            raise UsageError("--judge-backend replay needs --judge-args '{\"predictions\": FILE}'")
-        if self.backend != "replay" and not self.model:
-            raise UsageError(f"--judge-backend {self.backend} needs --judge-model PATH_OR_HUB_ID")
+        check_backend_choice(self.backend, self.model, self.args.get("predictions"), "--judge-backend")
 
     def describe(self) -> dict:
         """What the manifest and config ids record (secrets redacted)."""

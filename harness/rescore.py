@@ -29,7 +29,7 @@ from harness.results import compute_results
 from harness.scoring.extractors import chain_of
 from harness.scoring.verifier import VerifierContext, verifiers_for
 from harness.store import DOCS, DocKey, RunStore, iter_samples, new_set_name, read_docs, write_docs
-from harness.task import Doc
+from harness.task import Doc, doc_entry, entry_doc
 
 
 def row_doc_key(record: dict, manifest: dict) -> DocKey:
@@ -51,9 +51,7 @@ def load_doc_entries(data_dir: str, wanted: set[DocKey]) -> dict[DocKey, dict]:
         if data_hash not in hashes:
             raise UsageError(f"--data-dir {data_dir}: {source} is not the {task.name} data the run was made with "
                              f"(data hash {data_hash} is not {', '.join(sorted(hashes))}): give the data folder the run used")
-        found.update({(task.name, data_hash, d.id): {"task": task.name, "data_hash": data_hash, "doc_id": d.id,
-                                                     "problem": d.problem, "gold": d.answer, "attrs": d.attrs,
-                                                     "record": d.record} for d in docs})
+        found.update({(task.name, data_hash, d.id): doc_entry(task.name, data_hash, d) for d in docs})
     return {k: e for k, e in found.items() if k in wanted}
 
 
@@ -72,8 +70,7 @@ def problem_context(run_dir: Path, keys: set[DocKey], data_dir: str | None) -> d
         raise UsageError(f"{run_dir} {what} (made by an older harness or merged), so --reverify cannot check answers "
                          f"with their problem texts (base, rounding, options) as the eval did: add --data-dir DIR "
                          f"with the data the run used (checked against its data hash)")
-    return {k: Doc(id=k[2], problem=docs[k]["problem"], answer=docs[k].get("gold"), attrs=dict(docs[k].get("attrs") or {}),
-                   record=dict(docs[k].get("record") or {})) for k in keys}
+    return {k: entry_doc(docs[k]) for k in keys}
 
 
 def _reverify(run_dir: Path, manifest: dict, ctx: VerifierContext, data_dir: str | None) -> list[dict]:

@@ -31,7 +31,7 @@ from harness import __version__
 from harness.backends.base import Generation, GenerationRequest, SamplingParams
 from harness.data import resolve_data_dir
 from harness.errors import UsageError
-from harness.backend_builder import BACKENDS, JudgeSpec, backend_module, make_backend
+from harness.backend_builder import JudgeSpec, backend_module, check_backend_choice, make_backend
 from harness.pipeline import ScoringStage, TaskScoring
 from harness.registry import get_tasks
 from harness.results import compute_results
@@ -43,7 +43,7 @@ from harness.secrets import redact
 from harness.selection import Selection, check_selection, select_docs, selection_changes
 from harness.selection import describe as describe_selection
 from harness.store import RunStore, check_run_dir, iter_samples, write_docs
-from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, render_prompt
+from harness.task import PROMPT_MODES, Doc, PromptChoice, Task, doc_entry, render_prompt
 
 
 @dataclass
@@ -148,12 +148,7 @@ def _whole(value, low: int, high: int | None = None) -> bool:
 
 
 def _check_config(cfg: EvalConfig) -> None:
-    if cfg.backend not in BACKENDS:
-        raise UsageError(f"unknown backend {cfg.backend!r}: choose one of {', '.join(BACKENDS)}")
-    if cfg.backend == "replay" and not cfg.predictions:
-        raise UsageError("--backend replay needs --predictions FILE (JSONL with task, doc_id, sample, output)")
-    if cfg.backend != "replay" and not cfg.model:
-        raise UsageError(f"--backend {cfg.backend} needs --model PATH_OR_HUB_ID")
+    check_backend_choice(cfg.backend, cfg.model, cfg.predictions)
     if cfg.prompt.mode not in PROMPT_MODES:
         raise UsageError(f"unknown prompt mode {cfg.prompt.mode!r}: choose one of {', '.join(PROMPT_MODES)}")
     checks = [
@@ -174,7 +169,7 @@ def _check_config(cfg: EvalConfig) -> None:
         if bad:
             raise UsageError(message)
     check_selection(_selection(cfg))
-    check_generation_options(cfg, _backend_module)
+    check_generation_options(cfg, backend_module)
     if cfg.judge is not None:
         cfg.judge.check()
     if cfg.backend == "openai":
@@ -236,7 +231,7 @@ def local_weights_fingerprint(cfg: EvalConfig) -> str | None:
     before any model is loaded (the same one their ``describe()`` reports); None otherwise."""
     if cfg.backend not in ("transformers", "vllm") or not cfg.model or not Path(cfg.model).is_dir():
         return None
-    _backend_module("transformers")  # a missing dependency is the same one-line error as building it
+    backend_module("transformers")  # a missing dependency is the same one-line error as building it
     from harness.backends.transformers_backend import weights_fingerprint
 
     return weights_fingerprint(Path(cfg.model))
@@ -286,11 +281,6 @@ def reconcile_manifest(old: dict | None, cfg: EvalConfig, plans: list[TaskPlan])
     manifest["configs"] = stored
     manifest["tasks"] = tasks
     return manifest
-
-
-def _backend_module(backend: str):
-    """The module of an in-process or server backend; a missing dependency is a UsageError."""
-    return backend_module(backend)
 
 
 def build_backend(cfg: EvalConfig):
@@ -393,12 +383,10 @@ def _run(cfg: EvalConfig, replay, plans: list[TaskPlan], manifest: dict, log, st
             store.write_manifest(manifest)
             if started is not None:
                 started()
-            write_docs(cfg.output, ({"task": p.task.name, "data_hash": p.data_hash, "doc_id": d.id, "problem": d.problem,
-                                     "gold": d.answer, "attrs": d.attrs, "record": d.record}
-                                    for p in plans for d in p.docs))  # the documents `score --reverify` needs
+            write_docs(cfg.output, (doc_entry(p.task.name, p.data_hash, d) for p in plans for d in p.docs))  # for `score --reverify`
             selected = {(p.task.name, d.id) for p in plans for d in p.docs}
             unverified = [r for r in iter_samples(cfg.output) if (r["task"], r["doc_id"], r["sample"]) not in store.verified
-                          and (r["task"], r["doc_id"]) in selected]
+                          and (r["task"], r["doc_id"]) in selected] if store.done - store.verified else []
             judge = cfg.judge.build() if cfg.judge is not None and (requests or unverified) and any(p.judge for p in plans) else None
             ctx = VerifierContext(timeout_s=cfg.verify_timeout, workers=cfg.workers, judge=judge)
             with verifiers_for({p.task.name: p.task.verifier for p in plans}, ctx) as verifiers:

@@ -46,6 +46,18 @@ def field_text(value) -> str | None:
     return text if text.strip() else None
 
 
+def doc_entry(task: str, data_hash: str, doc: Doc) -> dict:
+    """A document as a run's ``docs.jsonl`` keeps it (see :mod:`harness.store`)."""
+    return {"task": task, "data_hash": data_hash, "doc_id": doc.id, "problem": doc.problem, "gold": doc.answer,
+            "attrs": doc.attrs, "record": doc.record}
+
+
+def entry_doc(entry: dict) -> Doc:
+    """The :class:`Doc` of a ``docs.jsonl`` entry (entries of older runs lack attrs and record)."""
+    return Doc(id=entry["doc_id"], problem=entry["problem"], answer=entry.get("gold"), attrs=dict(entry.get("attrs") or {}),
+               record=dict(entry.get("record") or {}))
+
+
 def doc_identity(doc: Doc, scored_fields: tuple[str, ...] | None = None) -> dict:
     """What the data hash covers for one document: what prompting, scoring and breakdowns
     read: id, problem, answer, attrs, and the record fields the verifier reads

@@ -1,9 +1,11 @@
 """Answer extraction: pull the final answer string out of a model's answer text.
 
 Extractors return the raw answer text (``None`` when nothing answer-like is found);
-normalisation and comparison live in :mod:`harness.scoring.math_equiv`. Each extractor has
-an ``explain_*`` twin returning ``(answer, rule)``, the rule that fired (see
-:data:`RULES`); the plain extractor is its first element (one implementation).
+normalisation and comparison live in :mod:`harness.scoring.math_equiv`. This module holds
+the pieces; the composite extractors (``math``, ``gsm8k``, ``math_or_number``) are the
+chains of those pieces declared in :data:`harness.scoring.extractors.CHAINS`. Each has an
+``explain_*`` twin returning ``(answer, rule)``, the rule that fired (see :data:`RULES`);
+the plain extractor is its first element (one implementation).
 """
 from __future__ import annotations
 
@@ -189,13 +191,7 @@ def explain_math_answer(text: str | None) -> tuple[str | None, str]:
     "答案是 X", "答案为 X", "最终答案：X". Surrounding ``$`` and a
     trailing period are stripped. No "last number" fallback.
     """
-    if not text:
-        return None, "none"
-    boxed = boxed_answer(text)
-    if boxed[0] is not None:
-        return boxed
-    ans = answer_after_cue(text)
-    return (ans, "cue") if ans is not None else (None, "none")
+    return _explain_chain("math", text)
 
 
 def answer_after_cue(text: str | None) -> str | None:
@@ -239,16 +235,7 @@ def last_number(text: str | None) -> str | None:
 def explain_gsm8k_answer(text: str | None) -> tuple[str | None, str]:
     """GSM8K extraction with its rule: the last ``#### N`` (``"hashes"``); else
     :func:`explain_math_answer`; else :func:`last_number` (``"last_number"``)."""
-    if not text:
-        return None, "none"
-    ans = gsm8k_hashes(text)
-    if ans is not None:
-        return ans, "hashes"
-    ans, rule = explain_math_answer(text)
-    if ans is not None:
-        return ans, rule
-    ans = last_number(text)
-    return ans, "last_number" if ans is not None else "none"
+    return _explain_chain("gsm8k", text)
 
 
 def gsm8k_hashes(text: str | None) -> str | None:
@@ -320,22 +307,7 @@ def explain_math_or_number(text: str | None) -> tuple[str | None, str]:
     (``(None, "cut_off")``): a lenient variant for graders that credit an unboxed final
     answer (as the Qwen2.5-Math grader behind the recorded ``model_outputs`` labels does
     for numbers)."""
-    ans, rule = explain_math_answer(text)
-    if ans is not None or not text:
-        return ans, rule
-    bare = bare_answer(text)
-    if bare is not None:
-        return bare, "whole_text"
-    ans = conclusion_answer(text)
-    if ans is not None:
-        return ans, "conclusion"
-    if cut_off(text):
-        return None, "cut_off"  # the text stops mid-formula: its last number is not an answer
-    ans = final_math_span(text)
-    if ans is not None:
-        return ans, "final_math_span"
-    ans = last_number(text)
-    return ans, "last_number" if ans is not None else "none"
+    return _explain_chain("math_or_number", text)
 
 
 def bare_answer(text: str | None) -> str | None:
@@ -360,6 +332,21 @@ def cut_off(text: str) -> bool:
     last = text.rstrip().rsplit("\n", 1)[-1]
     opened = last.count("(") + last.count("[")  # together: [0,1) and (0,1] are closed intervals
     return opened > last.count(")") + last.count("]") or bool(re.search(r"[-+*/=^(\\]\s*$", last))
+
+
+def _explain_chain(name: str, text: str | None) -> tuple[str | None, str]:
+    """``(answer, rule)`` of the named chain of :data:`harness.scoring.extractors.CHAINS`: the
+    composites above are those chains of this module's pieces, declared once there."""
+    chain = _CHAINS.get(name)
+    if chain is None:
+        from harness.scoring.extractors import chain_of  # the chains are built from this module
+
+        chain = _CHAINS[name] = chain_of(name)
+    answer, rule, _ = chain.explain(text)
+    return answer, rule
+
+
+_CHAINS: dict = {}  # name -> Chain, built on first use
 
 
 def _explain_boxed(text: str | None) -> tuple[str | None, str]:

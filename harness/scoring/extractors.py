@@ -17,8 +17,8 @@ attributes ``name``, ``version`` (bumped when its answers change) and ``explicit
 ``harness.extractors`` entry-point group (built-ins: :data:`EXTRACTORS`). A chain's
 version derives from its pieces' names and versions.
 
-The math chains reproduce the composite extractors of :mod:`harness.scoring.extract`
-exactly: :data:`CHAINS` maps their names (``math_or_number``, ``gsm8k``, ``math``) to pieces.
+The math tasks' chains are named in :data:`CHAINS` (``math_or_number``, ``gsm8k``,
+``math``); :mod:`harness.scoring.extract`'s composite extractors of those names run them.
 """
 from __future__ import annotations
 
@@ -144,8 +144,8 @@ def poem_block(text: str):
 EXTRACTORS = {p.name: p for p in (boxed, answer_cue, hashes, whole_text, conclusion, cut_off_guard, final_math_span,
                                   last_number, code_block, python_block, poem_block)}
 
-# The composite extractors of harness.scoring.extract as chains (same answers and rules),
-# and the version those composites had.
+# The math tasks' chains (harness.scoring.extract's composites of these names run them),
+# and the version those composites had before they were chains.
 LEGACY_VERSION = "2"
 CHAINS = {
     "math": ("boxed", "answer_cue"),
